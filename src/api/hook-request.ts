@@ -1,0 +1,86 @@
+// The body Metacontroller (v4.17) POSTs to the sync and finalize hooks, and the response it accepts.
+// Children are keyed `Kind.version` (core) or `Kind.group/version`, then by `name` (hook v1) or
+// `namespace/name` (hook v2); both keyings are accepted.
+import { Type, type Static } from '@sinclair/typebox'
+import { API_VERSION, ClusterName, KIND } from './resource.js'
+import { PrometheusClusterSpec } from './spec.js'
+import { Condition, PrometheusClusterStatus } from './status.js'
+
+const StringRecord = Type.Record(Type.String(), Type.String())
+
+export const ObjectMeta = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 253 }),
+    namespace: Type.Optional(Type.String({ maxLength: 63 })),
+    uid: Type.Optional(Type.String()),
+    generation: Type.Optional(Type.Integer({ minimum: 0 })),
+    labels: Type.Optional(StringRecord),
+    annotations: Type.Optional(StringRecord),
+    deletionTimestamp: Type.Optional(Type.String())
+  },
+  { additionalProperties: true }
+)
+
+export const KubeObject = Type.Object(
+  {
+    apiVersion: Type.String({ minLength: 1 }),
+    kind: Type.String({ minLength: 1 }),
+    metadata: ObjectMeta
+  },
+  { additionalProperties: true }
+)
+export type KubeObject = Static<typeof KubeObject> & Record<string, unknown>
+
+const PreviousStatus = Type.Object(
+  { conditions: Type.Optional(Type.Array(Type.Partial(Condition, { additionalProperties: true }))) },
+  { additionalProperties: true }
+)
+
+export const Parent = Type.Object(
+  {
+    apiVersion: Type.Literal(API_VERSION),
+    kind: Type.Literal(KIND),
+    metadata: Type.Object(
+      {
+        name: ClusterName,
+        namespace: Type.String({ minLength: 1, maxLength: 63 }),
+        uid: Type.Optional(Type.String()),
+        generation: Type.Optional(Type.Integer({ minimum: 0 })),
+        labels: Type.Optional(StringRecord),
+        annotations: Type.Optional(StringRecord),
+        deletionTimestamp: Type.Optional(Type.String())
+      },
+      { additionalProperties: true }
+    ),
+    spec: PrometheusClusterSpec,
+    status: Type.Optional(Type.Union([PreviousStatus, Type.Null()]))
+  },
+  { additionalProperties: true }
+)
+export type Parent = Static<typeof Parent>
+
+/** Observed objects of each child type, keyed by name (v1) or namespace/name (v2). */
+export const ObjectsByType = Type.Record(Type.String(), Type.Record(Type.String(), KubeObject))
+export type ObjectsByType = Record<string, Record<string, KubeObject>>
+
+export const HookRequest = Type.Object(
+  {
+    controller: Type.Optional(Type.Object({}, { additionalProperties: true })),
+    parent: Parent,
+    children: ObjectsByType,
+    related: Type.Optional(ObjectsByType),
+    finalizing: Type.Optional(Type.Boolean())
+  },
+  { additionalProperties: true }
+)
+export type HookRequest = Omit<Static<typeof HookRequest>, 'children'> & { children: ObjectsByType }
+
+export interface SyncResponse {
+  status: PrometheusClusterStatus
+  children: KubeObject[]
+  resyncAfterSeconds?: number
+}
+
+export interface FinalizeResponse extends SyncResponse {
+  finalized: boolean
+}

@@ -1,0 +1,40 @@
+// Small schema builders shared by the API definitions. Each one is a plain TypeBox schema that
+// the hook validates with, and that the CRD transform (crd.ts) turns into a structural schema.
+import { Type, type TSchema, type SchemaOptions, type TString } from '@sinclair/typebox'
+
+/** A Prometheus duration such as `30s`, `5m`, `1h30m` or `15d`. */
+export const DURATION_PATTERN = '^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$'
+
+export const Duration = (description: string, options: SchemaOptions = {}): TString =>
+  Type.String({ pattern: DURATION_PATTERN, maxLength: 32, description, ...options })
+
+/** A Kubernetes resource quantity: an integer or a string such as `500m`, `8Gi`. */
+export const QUANTITY_PATTERN = '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$'
+
+export const Quantity = (description: string, options: SchemaOptions = {}) =>
+  Type.Union([Type.Integer({ minimum: 0 }), Type.String({ pattern: QUANTITY_PATTERN, maxLength: 64 })], {
+    description,
+    'x-kubernetes-int-or-string': true,
+    ...options
+  })
+
+/** A map of string to string (labels, annotations, headers, node selectors). */
+export const StringMap = (description: string, options: SchemaOptions = {}) =>
+  Type.Record(Type.String(), Type.String({ maxLength: 4096 }), { description, maxProperties: 64, ...options })
+
+/**
+ * An object whose content Kubernetes validates elsewhere (for example a pod's affinity). The hook
+ * accepts any object; the CRD keeps every field it is given.
+ */
+export const Opaque = (description: string) =>
+  Type.Record(Type.String(), Type.Unknown(), {
+    description,
+    'x-kubernetes-preserve-unknown-fields': true
+  })
+
+/** Marks a schema as optional in its parent object. */
+export const Optional = <T extends TSchema>(schema: T) => Type.Optional(schema)
+
+/** Two-value enums, written as a union of literals so TypeScript sees the values. */
+export const RetentionMode = (description: string) =>
+  Type.Union([Type.Literal('Retain'), Type.Literal('Delete')], { description, default: 'Retain' })

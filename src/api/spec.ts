@@ -1,0 +1,228 @@
+// The PrometheusCluster spec, defined once. The hook validates with it, TypeScript types come from
+// it, and the CRD's openAPIV3Schema is generated from it (src/api/crd.ts).
+import { Type, type Static } from '@sinclair/typebox'
+import { Duration, Opaque, Optional, Quantity, RetentionMode, StringMap } from './kube-types.js'
+
+export const DEFAULT_VERSION = 'v3.13.5'
+export const DEFAULT_IMAGE_REPOSITORY = 'quay.io/prometheus/prometheus'
+
+const LABEL_NAME = '^[a-zA-Z_][a-zA-Z0-9_]*$'
+
+export const Storage = Type.Object(
+  {
+    size: Quantity('Size of each replica\'s data volume. Immutable: a StatefulSet\'s claim templates cannot change; resize the claims themselves.', { default: '8Gi' }),
+    storageClassName: Optional(
+      Type.String({
+        description: 'StorageClass of the data volumes; the cluster\'s default class when omitted. Immutable.',
+        pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$',
+        maxLength: 253
+      })
+    ),
+    persistentVolumeClaimRetentionPolicy: Type.Object(
+      {
+        whenDeleted: RetentionMode('What happens to the data volumes when the PrometheusCluster is deleted: Retain keeps them so a cluster re-created with the same name re-attaches them; Delete removes them.'),
+        whenScaled: RetentionMode('What happens to the data volume of a replica removed by scaling down: Retain keeps it for a later scale-up; Delete removes it.')
+      },
+      {
+        description: 'Whether the data volumes outlive the cluster and its removed replicas.',
+        additionalProperties: false,
+        default: {}
+      }
+    )
+  },
+  {
+    description: 'Persistent storage of each replica: one ReadWriteOnce claim per pod.',
+    additionalProperties: false,
+    default: {},
+    'x-kubernetes-validations': [
+      { rule: 'self.size == oldSelf.size', message: 'storage.size is immutable; resize the PersistentVolumeClaims directly' },
+      {
+        rule: 'has(self.storageClassName) == has(oldSelf.storageClassName) && (!has(self.storageClassName) || self.storageClassName == oldSelf.storageClassName)',
+        message: 'storage.storageClassName is immutable'
+      }
+    ]
+  }
+)
+export type Storage = Static<typeof Storage>
+
+export const Resources = Type.Object(
+  {
+    requests: Optional(Type.Record(Type.String(), Quantity('A quantity.'), { description: 'Minimum compute resources, for example cpu: 100m, memory: 512Mi.', maxProperties: 16 })),
+    limits: Optional(Type.Record(Type.String(), Quantity('A quantity.'), { description: 'Maximum compute resources, for example memory: 2Gi.', maxProperties: 16 }))
+  },
+  {
+    description: 'Compute resources of the Prometheus container. Defaults to requests cpu 100m, memory 512Mi and a memory limit of 2Gi.',
+    additionalProperties: false
+  }
+)
+export type Resources = Static<typeof Resources>
+
+export const Rule = Type.Object(
+  {
+    record: Optional(Type.String({ description: 'Name of the time series a recording rule writes. Set exactly one of record and alert.', pattern: '^[a-zA-Z_:][a-zA-Z0-9_:]*$', maxLength: 256 })),
+    alert: Optional(Type.String({ description: 'Name of the alert an alerting rule fires. Set exactly one of record and alert.', minLength: 1, maxLength: 256 })),
+    expr: Type.String({ description: 'The PromQL expression to evaluate.', minLength: 1, maxLength: 16384 }),
+    for: Optional(Duration('Alerting rules only: how long the expression must hold before the alert fires.')),
+    keepFiringFor: Optional(Duration('Alerting rules only: how long the alert keeps firing after the expression stops holding.')),
+    labels: Optional(Type.Record(Type.String({ pattern: LABEL_NAME }), Type.String({ maxLength: 4096 }), { description: 'Labels to add or overwrite on the result.', maxProperties: 64 })),
+    annotations: Optional(StringMap('Alerting rules only: annotations of the alert, such as summary and description.'))
+  },
+  {
+    description: 'A recording rule (record) or an alerting rule (alert).',
+    additionalProperties: false,
+    'x-kubernetes-validations': [
+      { rule: 'has(self.record) != has(self.alert)', message: 'exactly one of record and alert must be set' },
+      {
+        rule: '!has(self.record) || (!has(self.for) && !has(self.keepFiringFor) && !has(self.annotations))',
+        message: 'for, keepFiringFor and annotations apply to alerting rules only'
+      }
+    ]
+  }
+)
+export type Rule = Static<typeof Rule>
+
+export const RuleGroup = Type.Object(
+  {
+    name: Type.String({ description: 'Name of the group, unique within the cluster.', minLength: 1, maxLength: 256 }),
+    interval: Optional(Duration('How often the group is evaluated; the evaluation interval when omitted.')),
+    limit: Optional(Type.Integer({ description: 'Maximum number of alerts or series a rule of the group may produce; 0 means no limit.', minimum: 0 })),
+    queryOffset: Optional(Duration('How far back in time the group\'s rules evaluate, to allow for late samples.')),
+    rules: Type.Array(Rule, { description: 'The rules of the group, evaluated in order.', minItems: 1, maxItems: 500 })
+  },
+  { description: 'A group of rules evaluated together.', additionalProperties: false }
+)
+export type RuleGroup = Static<typeof RuleGroup>
+
+export const Rules = Type.Object(
+  {
+    groups: Type.Array(RuleGroup, {
+      description: 'Rule groups, as in a Prometheus rules file.',
+      maxItems: 100,
+      'x-kubernetes-list-type': 'map',
+      'x-kubernetes-list-map-keys': ['name']
+    })
+  },
+  { description: 'Recording and alerting rules, checked with promtool before they reach the servers.', additionalProperties: false }
+)
+export type Rules = Static<typeof Rules>
+
+export const RemoteWrite = Type.Object(
+  {
+    url: Type.String({ description: 'URL of the remote write endpoint.', pattern: '^https?://.+', maxLength: 2048 }),
+    name: Optional(Type.String({ description: 'Name of the queue, unique among the remote writes; shown in metrics and logs.', pattern: '^[a-zA-Z0-9_-]+$', maxLength: 128 })),
+    remoteTimeout: Optional(Duration('Timeout of each request to the endpoint.')),
+    headers: Optional(StringMap('HTTP headers sent with each request.'))
+  },
+  { description: 'An endpoint Prometheus streams its samples to.', additionalProperties: false }
+)
+export type RemoteWrite = Static<typeof RemoteWrite>
+
+export const Alertmanager = Type.Object(
+  {
+    targets: Type.Array(Type.String({ pattern: '^[^\\s/]+:[0-9]+$', maxLength: 512 }), {
+      description: 'Alertmanager addresses as host:port, for example alertmanager.monitoring.svc:9093.',
+      minItems: 1,
+      maxItems: 32
+    }),
+    scheme: Optional(Type.Union([Type.Literal('http'), Type.Literal('https')], { description: 'Scheme used to reach the Alertmanagers; http when omitted.' })),
+    pathPrefix: Optional(Type.String({ description: 'Path prefix of the Alertmanager API, for Alertmanagers served under a sub-path.', pattern: '^/', maxLength: 512 })),
+    timeout: Optional(Duration('Timeout of each request to the Alertmanagers.'))
+  },
+  { description: 'A set of Alertmanagers that receive the same alerts.', additionalProperties: false }
+)
+export type Alertmanager = Static<typeof Alertmanager>
+
+export const Alerting = Type.Object(
+  {
+    alertmanagers: Type.Array(Alertmanager, { description: 'Alertmanagers that receive the alerts of the alerting rules.', maxItems: 16 })
+  },
+  { description: 'Where alerts are sent.', additionalProperties: false }
+)
+export type Alerting = Static<typeof Alerting>
+
+export const Toleration = Type.Object(
+  {
+    key: Optional(Type.String({ description: 'Taint key the toleration applies to; empty matches all keys.', maxLength: 317 })),
+    operator: Optional(Type.Union([Type.Literal('Exists'), Type.Literal('Equal')], { description: 'Exists or Equal (the default).' })),
+    value: Optional(Type.String({ description: 'Taint value the toleration matches, with operator Equal.', maxLength: 63 })),
+    effect: Optional(Type.Union([Type.Literal('NoSchedule'), Type.Literal('PreferNoSchedule'), Type.Literal('NoExecute')], { description: 'Taint effect to match; empty matches all effects.' })),
+    tolerationSeconds: Optional(Type.Integer({ description: 'With effect NoExecute: how long the pod stays bound after the taint appears.' }))
+  },
+  { description: 'A Kubernetes toleration.', additionalProperties: false }
+)
+export type Toleration = Static<typeof Toleration>
+
+export const Affinity = Type.Object(
+  {
+    nodeAffinity: Optional(Opaque('Node affinity, as in a pod spec.')),
+    podAffinity: Optional(Opaque('Pod affinity, as in a pod spec.')),
+    podAntiAffinity: Optional(Opaque('Pod anti-affinity, as in a pod spec.'))
+  },
+  { description: 'Scheduling constraints of the Prometheus pods, as in a pod spec.', additionalProperties: false }
+)
+export type Affinity = Static<typeof Affinity>
+
+/** Fields that shape the generated prometheus.yml; a raw `config` replaces all of them. */
+export const GENERATED_CONFIG_FIELDS = ['scrapeInterval', 'evaluationInterval', 'externalLabels', 'remoteWrite', 'alerting'] as const
+
+export const PrometheusClusterSpec = Type.Object(
+  {
+    replicas: Type.Integer({
+      description: 'Number of Prometheus servers. Each one scrapes the same targets and keeps its own data. 0 stops every pod and keeps the data.',
+      minimum: 0,
+      maximum: 100,
+      default: 1
+    }),
+    paused: Optional(Type.Boolean({ description: 'When true the controller leaves every child object exactly as it is.', default: false })),
+    version: Type.String({
+      description: `Prometheus version to run (v3 or later: configuration changes are applied by Prometheus' own reload). Ignored when image is set.`,
+      pattern: '^v[3-9][0-9]*\\.[0-9]+\\.[0-9]+$',
+      maxLength: 32,
+      default: DEFAULT_VERSION
+    }),
+    image: Optional(Type.String({ description: `Full container image reference; when omitted, ${DEFAULT_IMAGE_REPOSITORY}:<version>.`, minLength: 1, maxLength: 512, pattern: '^[^\\s]+$' })),
+    config: Optional(
+      Type.String({
+        description:
+          'A complete prometheus.yml. When omitted, a configuration is generated that scrapes Prometheus itself and discovers annotated pods and services in the cluster\'s namespace. Cannot be combined with scrapeInterval, evaluationInterval, externalLabels, remoteWrite or alerting; rules are added to it.',
+        minLength: 1,
+        maxLength: 262144
+      })
+    ),
+    retention: Duration('How long samples are kept.', { default: '15d' }),
+    retentionSize: Optional(
+      Type.String({
+        description: 'Maximum size of stored blocks, for example 40GB; oldest blocks are removed first. Keep it below storage.size.',
+        pattern: '^(0|([0-9]*(\\.[0-9]+)?(B|KB|MB|GB|TB|PB|EB)))$',
+        maxLength: 32
+      })
+    ),
+    storage: Storage,
+    resources: Optional(Resources),
+    scrapeInterval: Optional(Duration('How often targets are scraped; 30s when omitted.')),
+    evaluationInterval: Optional(Duration('How often rules are evaluated; 30s when omitted.')),
+    externalLabels: Optional(
+      Type.Record(Type.String({ pattern: LABEL_NAME }), Type.String({ maxLength: 4096 }), {
+        description: 'Labels added to every series and alert leaving this cluster (remote write, federation, Alertmanager).',
+        maxProperties: 64
+      })
+    ),
+    rules: Optional(Rules),
+    remoteWrite: Optional(Type.Array(RemoteWrite, { description: 'Endpoints Prometheus streams its samples to.', maxItems: 16 })),
+    alerting: Optional(Alerting),
+    nodeSelector: Optional(StringMap('Node labels the Prometheus pods must be scheduled on.')),
+    tolerations: Optional(Type.Array(Toleration, { description: 'Tolerations of the Prometheus pods.', maxItems: 32 })),
+    affinity: Optional(Affinity)
+  },
+  {
+    description: 'The desired state of a PrometheusCluster. An empty spec gives one Prometheus server with an 8Gi volume.',
+    additionalProperties: false,
+    'x-kubernetes-validations': [
+      {
+        rule: `!has(self.config) || (${GENERATED_CONFIG_FIELDS.map((f) => `!has(self.${f})`).join(' && ')})`,
+        message: `config is a complete prometheus.yml: set ${GENERATED_CONFIG_FIELDS.join(', ')} inside it instead`
+      }
+    ]
+  }
+)
+export type PrometheusClusterSpec = Static<typeof PrometheusClusterSpec>

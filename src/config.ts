@@ -1,0 +1,72 @@
+// The hook's configuration, read from the environment once at start. Every problem is reported at
+// once, naming the variable, and the server does not start with a bad configuration.
+import { availableParallelism } from 'node:os'
+import { dirname, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export interface Config {
+  host: string
+  port: number
+  logLevel: string
+  helmBin: string
+  promtoolBin: string
+  chartPath: string
+  kubeVersion: string
+  /** Limit of one helm or promtool run; below Metacontroller's 10 s webhook timeout. */
+  renderTimeoutMs: number
+  cacheMaxEntries: number
+  cacheMaxBytes: number
+  renderConcurrency: number
+  renderMaxQueue: number
+  bodyLimitBytes: number
+  /** How soon Metacontroller calls again after a transient failure (helm missing, timeout). */
+  retryAfterSeconds: number
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`)
+    this.name = 'ConfigError'
+  }
+}
+
+const DEFAULT_CHART_PATH = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'charts', 'prometheus-cluster')
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = []
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name]
+    if (raw === undefined || raw === '') return fallback
+    const value = Number(raw)
+    if (!Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${name}=${JSON.stringify(raw)}: must be a whole number from ${min} to ${max}`)
+      return fallback
+    }
+    return value
+  }
+  const str = (name: string, fallback: string, check?: (v: string) => string | undefined): string => {
+    const value = env[name] === undefined || env[name] === '' ? fallback : (env[name] ?? fallback)
+    const problem = check?.(value)
+    if (problem) problems.push(`${name}=${JSON.stringify(value)}: ${problem}`)
+    return value
+  }
+  const config: Config = {
+    host: str('HOST', '0.0.0.0'),
+    port: int('PORT', 8080, 0, 65535),
+    logLevel: str('LOG_LEVEL', 'info', (v) => (LOG_LEVELS.includes(v) ? undefined : `must be one of ${LOG_LEVELS.join(', ')}`)),
+    helmBin: str('HELM_BIN', 'helm'),
+    promtoolBin: str('PROMTOOL_BIN', 'promtool'),
+    chartPath: resolve(str('CHART_PATH', DEFAULT_CHART_PATH)),
+    kubeVersion: str('KUBE_VERSION', '1.35.0', (v) => (/^v?1\.[0-9]+\.[0-9]+$/.test(v) ? undefined : 'must be a Kubernetes version such as 1.35.0')),
+    renderTimeoutMs: int('RENDER_TIMEOUT_MS', 8000, 100, 9500),
+    cacheMaxEntries: int('RENDER_CACHE_ENTRIES', 2000, 1, 1_000_000),
+    cacheMaxBytes: int('RENDER_CACHE_BYTES', 64 * 1024 * 1024, 1024, 4 * 1024 * 1024 * 1024),
+    renderConcurrency: int('RENDER_CONCURRENCY', Math.max(2, availableParallelism()), 1, 256),
+    renderMaxQueue: int('RENDER_MAX_QUEUE', 256, 0, 100_000),
+    bodyLimitBytes: int('BODY_LIMIT_BYTES', 8 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+    retryAfterSeconds: int('RETRY_AFTER_SECONDS', 10, 1, 3600)
+  }
+  if (problems.length > 0) throw new ConfigError(problems)
+  return config
+}

@@ -1,0 +1,50 @@
+// POST /sync and POST /finalize: Metacontroller's CompositeController hooks. An invalid body gets a
+// 4xx naming the field; overload gets 429 with Retry-After; nothing here ever answers with a set of
+// children computed from partial knowledge.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { describeErrors, validateHookRequest } from '../api/validate.js'
+import { isHookError } from '../core/errors.js'
+import type { HookMetrics } from '../plugins/metrics.js'
+import { finalize, sync, type ReconcileDeps } from './reconcile.js'
+
+export interface HookRoutesOptions {
+  deps: ReconcileDeps
+  metrics: HookMetrics
+}
+
+type Hook = 'sync' | 'finalize'
+
+export async function hookRoutes(app: FastifyInstance, { deps, metrics }: HookRoutesOptions): Promise<void> {
+  const handle = (hook: Hook) => async (request: FastifyRequest, reply: FastifyReply) => {
+    const validated = validateHookRequest(request.body)
+    if (!validated.ok) {
+      const message = describeErrors(validated.errors)
+      request.log.warn({ hook, errors: validated.errors }, 'rejected an invalid hook request')
+      return reply.code(422).send({ statusCode: 422, code: 'InvalidRequest', error: 'Unprocessable Entity', message, errors: validated.errors })
+    }
+    const { parent } = validated.request
+    const log = request.log.child({ parent: `${parent.metadata.namespace}/${parent.metadata.name}`, hook })
+    try {
+      const response = hook === 'finalize' ? finalize(validated.request, deps) : await sync(validated.request, deps, log)
+      log.debug({ children: response.children.length }, 'answered')
+      return await reply.send(response)
+    } catch (error) {
+      if (isHookError(error) && error.code === 'Overloaded') {
+        log.warn(error.message)
+        return reply
+          .code(429)
+          .header('retry-after', String(deps.retryAfterSeconds))
+          .send({ statusCode: 429, code: error.code, error: 'Too Many Requests', message: error.message })
+      }
+      throw error
+    }
+  }
+  app.addHook('onResponse', async (request, reply) => {
+    const hook = request.routeOptions.url === '/finalize' ? 'finalize' : 'sync'
+    metrics.requestDuration.observe({ hook }, reply.elapsedTime / 1000)
+    metrics.requests.inc({ hook, code: String(reply.statusCode) })
+    if (reply.statusCode >= 400) request.log.warn({ hook, statusCode: reply.statusCode, ms: reply.elapsedTime }, 'hook call failed')
+  })
+  app.post('/sync', handle('sync'))
+  app.post('/finalize', handle('finalize'))
+}

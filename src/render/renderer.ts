@@ -1,0 +1,134 @@
+// Renders a cluster's children: helm template and the promtool checks run side by side, results are
+// cached by a digest of the chart and the values (bounded in memory), identical renders in flight
+// share one run, and the number of renders running at once is limited.
+import { createHash } from 'node:crypto'
+import { LRUCache } from 'lru-cache'
+import pLimit from 'p-limit'
+import type { KubeObject } from '../api/hook-request.js'
+import { HookError, isHookError } from '../core/errors.js'
+import type { PrometheusFiles } from '../core/prometheus-config.js'
+import type { ChartValues } from '../core/values.js'
+import { helmTemplate, type HelmOptions } from './helm.js'
+import { parseChildren } from './parse.js'
+import { checkPrometheusFiles, type PromtoolOptions } from './promtool.js'
+import type { ProcessObserver } from './subprocess.js'
+
+export interface RendererOptions {
+  helm: HelmOptions
+  promtool: PromtoolOptions
+  chartDigest: string
+  cacheMaxEntries: number
+  cacheMaxBytes: number
+  concurrency: number
+  /** Renders allowed to wait for a slot; more fail with HookError('Overloaded'). */
+  maxQueue: number
+}
+
+export interface RenderObserver extends ProcessObserver {
+  cache(outcome: 'hit' | 'miss' | 'shared'): void
+  rendered(seconds: number, outcome: 'ok' | 'error'): void
+}
+
+export interface RenderInput {
+  release: string
+  namespace: string
+  statefulSetName: string
+  values: ChartValues
+  files: PrometheusFiles
+}
+
+/** A finished render: the children, or the error a retry of the same input would give again. */
+type Entry = { ok: true; children: readonly KubeObject[] } | { ok: false; error: HookError }
+
+export class Renderer {
+  private readonly cache: LRUCache<string, Entry>
+  private readonly inFlight = new Map<string, Promise<Entry>>()
+  private readonly limit: ReturnType<typeof pLimit>
+
+  constructor(
+    private readonly options: RendererOptions,
+    private readonly observer?: RenderObserver
+  ) {
+    this.cache = new LRUCache<string, Entry>({
+      max: options.cacheMaxEntries,
+      maxSize: options.cacheMaxBytes,
+      sizeCalculation: (entry) => (entry.ok ? Math.max(1, JSON.stringify(entry.children).length) : 1 + entry.error.message.length)
+    })
+    this.limit = pLimit(options.concurrency)
+  }
+
+  /** The cache key: a digest of the chart and of everything the render input is computed from. */
+  key(identity: string): string {
+    return createHash('sha256').update(this.options.chartDigest).update('\0').update(identity).digest('hex')
+  }
+
+  /**
+   * The children for the input `build` computes; `identity` must determine that input completely
+   * (it is hashed into the cache key), so `build` runs only on a cache miss. Rejects with a
+   * HookError. The returned objects are shared and frozen: never mutate them.
+   */
+  async render(identity: string, build: () => RenderInput): Promise<readonly KubeObject[]> {
+    const key = this.key(identity)
+    const cached = this.cache.get(key)
+    let entry: Entry
+    if (cached) {
+      this.observer?.cache('hit')
+      entry = cached
+    } else {
+      const shared = this.inFlight.get(key)
+      if (shared) {
+        this.observer?.cache('shared')
+        entry = await shared
+      } else {
+        this.observer?.cache('miss')
+        if (this.limit.pendingCount >= this.options.maxQueue) {
+          throw new HookError('Overloaded', `${this.limit.pendingCount} renders are waiting; try again shortly`, { transient: true })
+        }
+        const running = this.limit(() => this.renderUncached(build))
+          .then((result) => {
+            // Cached before it leaves inFlight, so no request in between starts a second render.
+            if (result.ok || !result.error.transient) this.cache.set(key, result)
+            return result
+          })
+          .finally(() => this.inFlight.delete(key))
+        this.inFlight.set(key, running)
+        entry = await running
+      }
+    }
+    if (!entry.ok) throw entry.error
+    return entry.children
+  }
+
+  private async renderUncached(build: () => RenderInput): Promise<Entry> {
+    const started = performance.now()
+    let input: RenderInput
+    try {
+      input = build()
+    } catch (error) {
+      return this.failed(error, started)
+    }
+    const [helm, check] = await Promise.allSettled([
+      helmTemplate(input.release, input.namespace, input.values, this.options.helm, this.observer),
+      checkPrometheusFiles(input.files, this.options.promtool, this.observer)
+    ])
+    try {
+      if (check.status === 'rejected') throw check.reason
+      if (helm.status === 'rejected') throw helm.reason
+      const children = Object.freeze(parseChildren(helm.value, input.statefulSetName))
+      this.observer?.rendered((performance.now() - started) / 1000, 'ok')
+      return { ok: true, children }
+    } catch (error) {
+      return this.failed(error, started)
+    }
+  }
+
+  private failed(error: unknown, started: number): Entry {
+    this.observer?.rendered((performance.now() - started) / 1000, 'error')
+    if (isHookError(error)) return { ok: false, error }
+    return { ok: false, error: new HookError('RenderFailed', `render failed: ${String(error)}`, { transient: true, cause: error }) }
+  }
+
+  get size(): number {
+    return this.cache.size
+  }
+}
