@@ -21,8 +21,8 @@ function isObject(value: Json | undefined): value is JsonObject {
 }
 
 function literalUnion(anyOf: Json[]): Json[] | undefined {
-  const values = anyOf.map((branch) => (isObject(branch) && 'const' in branch ? branch.const : undefined))
-  return values.every((v) => v !== undefined) ? (values as Json[]) : undefined
+  const values: (Json | undefined)[] = anyOf.map((branch) => (isObject(branch) && 'const' in branch ? branch.const : undefined))
+  return values.every((v) => v !== undefined) ? values : undefined
 }
 
 /** Rewrites one schema node (and its children) into the structural subset Kubernetes accepts. */
@@ -80,6 +80,8 @@ export function buildCrd(): JsonObject {
     kind: 'CustomResourceDefinition',
     metadata: {
       name: `${PLURAL}.${GROUP}`,
+      // Uninstalling the CRD chart must not delete every PrometheusCluster with the CRD.
+      annotations: { 'helm.sh/resource-policy': 'keep' },
       labels: { 'app.kubernetes.io/name': 'prometheus-cluster-controller', 'app.kubernetes.io/component': 'crd' }
     },
     spec: {

@@ -64,7 +64,7 @@ export const Rule = Type.Object(
     expr: Type.String({ description: 'The PromQL expression to evaluate.', minLength: 1, maxLength: 16384 }),
     for: Optional(Duration('Alerting rules only: how long the expression must hold before the alert fires.')),
     keepFiringFor: Optional(Duration('Alerting rules only: how long the alert keeps firing after the expression stops holding.')),
-    labels: Optional(Type.Record(Type.String({ pattern: LABEL_NAME }), Type.String({ maxLength: 4096 }), { description: 'Labels to add or overwrite on the result.', maxProperties: 64 })),
+    labels: Optional(Type.Record(Type.String({ pattern: LABEL_NAME }), Type.String({ maxLength: 4096 }), { description: 'Labels to add or overwrite on the result.', maxProperties: 64, additionalProperties: false })),
     annotations: Optional(StringMap('Alerting rules only: annotations of the alert, such as summary and description.'))
   },
   {
@@ -204,7 +204,8 @@ export const PrometheusClusterSpec = Type.Object(
     externalLabels: Optional(
       Type.Record(Type.String({ pattern: LABEL_NAME }), Type.String({ maxLength: 4096 }), {
         description: 'Labels added to every series and alert leaving this cluster (remote write, federation, Alertmanager).',
-        maxProperties: 64
+        maxProperties: 64,
+        additionalProperties: false
       })
     ),
     rules: Optional(Rules),

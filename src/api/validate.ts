@@ -37,7 +37,7 @@ export function validateHookRequest(body: unknown): Validated {
     if (parent.spec === undefined) parent.spec = {}
     if (isRecord(parent.spec)) parent.spec = Value.Default(PrometheusClusterSpec, parent.spec)
   }
-  if (checker.Check(body)) return { ok: true, request: body as HookRequest }
+  if (checker.Check(body)) return { ok: true, request: body }
   const errors: FieldError[] = []
   const seen = new Set<string>()
   for (const error of checker.Errors(body)) {

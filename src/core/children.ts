@@ -2,16 +2,13 @@
 // compute new children, it returns what Metacontroller last applied: an observed child left out of
 // a response would be deleted.
 import type { KubeObject, ObjectsByType } from '../api/hook-request.js'
+import { sortChildren } from './child-types.js'
 import type { ObservedStatefulSet } from './status.js'
 
 export const LAST_APPLIED_ANNOTATION = 'metacontroller.k8s.io/last-applied-configuration'
 export const STATEFULSET_KEY = 'StatefulSet.apps/v1'
 
-const SERVER_METADATA = ['uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'managedFields', 'ownerReferences', 'selfLink']
-
-function byKindAndName(a: KubeObject, b: KubeObject): number {
-  return a.kind.localeCompare(b.kind) || a.metadata.name.localeCompare(b.metadata.name)
-}
+const SERVER_METADATA = new Set(['uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'managedFields', 'ownerReferences', 'selfLink'])
 
 /** An observed child as it was last applied: the annotation's content, or the object without the fields the server owns. */
 export function asLastApplied(child: KubeObject): KubeObject {
@@ -26,29 +23,27 @@ export function asLastApplied(child: KubeObject): KubeObject {
       // fall through to the observed object
     }
   }
-  const metadata: Record<string, unknown> = { ...child.metadata }
-  for (const key of SERVER_METADATA) delete metadata[key]
+  const metadata: Record<string, unknown> = Object.fromEntries(Object.entries(child.metadata).filter(([key]) => !SERVER_METADATA.has(key)))
   if (child.metadata.annotations) {
-    const annotations = { ...child.metadata.annotations }
-    delete annotations[LAST_APPLIED_ANNOTATION]
-    metadata.annotations = annotations
+    metadata.annotations = Object.fromEntries(Object.entries(child.metadata.annotations).filter(([key]) => key !== LAST_APPLIED_ANNOTATION))
   }
-  const copy: Record<string, unknown> = { ...child, metadata }
-  delete copy.status
-  return copy as KubeObject
+  const { status: _status, ...rest } = child as KubeObject & { status?: unknown }
+  return { ...rest, metadata } as KubeObject
 }
 
 /** Every observed child that is not already being deleted, as last applied, in a stable order. */
 export function unchangedChildren(children: ObjectsByType): KubeObject[] {
-  return Object.values(children)
-    .flatMap((objects) => Object.values(objects))
-    .filter((child) => child.metadata.deletionTimestamp === undefined)
-    .map(asLastApplied)
-    .sort(byKindAndName)
+  return sortChildren(
+    Object.values(children)
+      .flatMap((objects) => Object.values(objects))
+      .filter((child) => child.metadata.deletionTimestamp === undefined)
+      .map(asLastApplied)
+  )
 }
 
 export function observedStatefulSet(children: ObjectsByType, name: string): (KubeObject & ObservedStatefulSet) | undefined {
-  return Object.values(children[STATEFULSET_KEY] ?? {}).find((sts) => sts.metadata.name === name) as (KubeObject & ObservedStatefulSet) | undefined
+  const objects: Record<string, KubeObject & ObservedStatefulSet> = children[STATEFULSET_KEY] ?? {}
+  return Object.values(objects).find((sts) => sts.metadata.name === name)
 }
 
 /** The given children with the named StatefulSet set to zero replicas; everything else unchanged. */

@@ -39,6 +39,8 @@ export async function hookRoutes(app: FastifyInstance, { deps, metrics }: HookRo
       throw error
     }
   }
+  // Hook bodies are JSON; anything else is answered 415 instead of reaching validation as text.
+  app.removeContentTypeParser('text/plain')
   app.addHook('onResponse', async (request, reply) => {
     const hook = request.routeOptions.url === '/finalize' ? 'finalize' : 'sync'
     metrics.requestDuration.observe({ hook }, reply.elapsedTime / 1000)

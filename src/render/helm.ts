@@ -14,7 +14,8 @@ export async function helmTemplate(release: string, namespace: string, values: u
   const args = ['template', release, options.chartPath, '--namespace', namespace, '--kube-version', options.kubeVersion, '--values', '-']
   const result = await run('helm', options.helmBin, args, { stdin: JSON.stringify(values), timeoutMs: options.timeoutMs }, observer)
   if (result.exitCode !== 0) {
-    throw new HookError('RenderFailed', `helm template failed (exit ${result.exitCode}): ${tail(result.stderr || result.stdout)}`)
+    // Not cached: a crashed or killed helm must not poison the cache for this input.
+    throw new HookError('RenderFailed', `helm template failed (exit ${result.exitCode}): ${tail(result.stderr || result.stdout)}`, { transient: true })
   }
   return result.stdout
 }

@@ -1,20 +1,8 @@
 // helm's multi-document output -> the desired children, checked and in a stable order. Pure.
 import { parseAllDocuments } from 'yaml'
 import type { KubeObject } from '../api/hook-request.js'
+import { isChildType, sortChildren } from '../core/child-types.js'
 import { HookError } from '../core/errors.js'
-
-/** The child types the CompositeController declares, in the order children are returned. */
-export const CHILD_TYPES = [
-  { apiVersion: 'v1', kind: 'ServiceAccount', resource: 'serviceaccounts' },
-  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', resource: 'roles' },
-  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', resource: 'rolebindings' },
-  { apiVersion: 'v1', kind: 'ConfigMap', resource: 'configmaps' },
-  { apiVersion: 'v1', kind: 'Service', resource: 'services' },
-  { apiVersion: 'apps/v1', kind: 'StatefulSet', resource: 'statefulsets' },
-  { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', resource: 'poddisruptionbudgets' }
-] as const
-
-const ORDER = new Map<string, number>(CHILD_TYPES.map((t, i) => [`${t.apiVersion}/${t.kind}`, i]))
 
 function isKubeObject(value: unknown): value is KubeObject {
   if (typeof value !== 'object' || value === null) return false
@@ -37,7 +25,7 @@ export function parseChildren(manifests: string, statefulSetName: string): KubeO
     if (value === null || value === undefined) continue
     if (!isKubeObject(value)) throw new HookError('RenderFailed', 'the chart rendered a document without apiVersion, kind and metadata.name')
     const type = `${value.apiVersion}/${value.kind}`
-    if (!ORDER.has(type)) throw new HookError('RenderFailed', `the chart rendered ${type}, which is not a declared child type`)
+    if (!isChildType(value)) throw new HookError('RenderFailed', `the chart rendered ${type}, which is not a declared child type`)
     const key = `${type}/${value.metadata.name}`
     if (seen.has(key)) throw new HookError('RenderFailed', `the chart rendered ${key} twice`)
     seen.add(key)
@@ -46,7 +34,5 @@ export function parseChildren(manifests: string, statefulSetName: string): KubeO
   if (!children.some((c) => c.kind === 'StatefulSet' && c.metadata.name === statefulSetName)) {
     throw new HookError('RenderFailed', `the chart rendered no StatefulSet named ${statefulSetName}`)
   }
-  return children.sort(
-    (a, b) => (ORDER.get(`${a.apiVersion}/${a.kind}`) ?? 0) - (ORDER.get(`${b.apiVersion}/${b.kind}`) ?? 0) || a.metadata.name.localeCompare(b.metadata.name)
-  )
+  return sortChildren(children)
 }

@@ -44,6 +44,8 @@ export class Renderer {
   private readonly cache: LRUCache<string, Entry>
   private readonly inFlight = new Map<string, Promise<Entry>>()
   private readonly limit: ReturnType<typeof pLimit>
+  /** Renders running or waiting for a slot. */
+  private outstanding = 0
 
   constructor(
     private readonly options: RendererOptions,
@@ -81,16 +83,20 @@ export class Renderer {
         entry = await shared
       } else {
         this.observer?.cache('miss')
-        if (this.limit.pendingCount >= this.options.maxQueue) {
-          throw new HookError('Overloaded', `${this.limit.pendingCount} renders are waiting; try again shortly`, { transient: true })
+        if (this.outstanding >= this.options.concurrency + this.options.maxQueue) {
+          throw new HookError('Overloaded', `${this.outstanding - this.options.concurrency} renders are already waiting; try again shortly`, { transient: true })
         }
+        this.outstanding++
         const running = this.limit(() => this.renderUncached(build))
           .then((result) => {
             // Cached before it leaves inFlight, so no request in between starts a second render.
             if (result.ok || !result.error.transient) this.cache.set(key, result)
             return result
           })
-          .finally(() => this.inFlight.delete(key))
+          .finally(() => {
+            this.outstanding--
+            this.inFlight.delete(key)
+          })
         this.inFlight.set(key, running)
         entry = await running
       }

@@ -1,0 +1,51 @@
+# syntax=docker/dockerfile:1
+# prometheus-cluster-controller: the Metacontroller hook, with the helm and promtool it shells out to.
+#   docker build -t prometheus-cluster-controller:0.1.0 .   (or: make image)
+
+# --- helm and promtool, built from source by the same script developers use. Every module that goes
+# into them is checksum-verified against tools/helm/go.sum and tools/promtool/go.sum (-mod=readonly).
+# The script runs each binary to check its version, so this stage builds for the build platform
+# (build per architecture, no cross-compiling).
+FROM golang:1.26-bookworm AS tools
+WORKDIR /src
+COPY tools/ tools/
+COPY scripts/install-tools.sh scripts/install-tools.sh
+RUN --mount=type=cache,target=/go/pkg/mod \
+    --mount=type=cache,target=/root/.cache/go-build \
+    PCC_CACHE_DIR=/opt/pcc scripts/install-tools.sh \
+ && mkdir -p /out \
+ && cp -L /opt/pcc/bin/helm /opt/pcc/bin/promtool /out/ \
+ && /out/helm version --short && /out/promtool --version
+
+# --- the hook: TypeScript compiled to dist/, then only the production dependencies kept.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src/ src/
+RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+
+# --- runtime. node:20-bookworm-slim rather than distroless nodejs20: it is the exact Node binary and
+# Debian release node_modules were installed and pruned with in the build stage, `node dist/server.js`
+# runs as written, and a shell is there for `kubectl exec` when debugging a render. helm and promtool
+# are static (CGO_ENABLED=0) and need nothing from the base image, so moving to
+# gcr.io/distroless/nodejs20-debian12 later only means changing this FROM and CMD (its entrypoint is node).
+FROM node:20-bookworm-slim
+WORKDIR /app
+COPY --from=build /app/package.json ./package.json
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY charts/prometheus-cluster ./charts/prometheus-cluster
+COPY --from=tools /out/helm /out/promtool /usr/local/bin/
+# nobody:nogroup. helm writes its cache/config under $HOME, so HOME=/tmp (mount an emptyDir there when
+# the root filesystem is read-only).
+USER 65534:65534
+ENV NODE_ENV=production \
+    HOME=/tmp \
+    PORT=8080 \
+    HELM_BIN=/usr/local/bin/helm \
+    PROMTOOL_BIN=/usr/local/bin/promtool \
+    CHART_PATH=/app/charts/prometheus-cluster
+EXPOSE 8080
+CMD ["node", "dist/server.js"]

@@ -1,0 +1,107 @@
+# prometheus-cluster-controller: `make help` lists the targets.
+# helm and promtool are built once into a per-user cache (scripts/install-tools.sh) and put first
+# on PATH for every recipe; HELM_BIN and PROMTOOL_BIN point at them unless already set.
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-builtin-rules --warn-undefined-variables
+
+TOOLS_BIN := $(shell scripts/install-tools.sh --print-bin-dir)
+ifeq ($(TOOLS_BIN),)
+$(error scripts/install-tools.sh --print-bin-dir printed nothing)
+endif
+export PATH := $(TOOLS_BIN):$(PATH)
+HELM_BIN ?= $(TOOLS_BIN)/helm
+PROMTOOL_BIN ?= $(TOOLS_BIN)/promtool
+export HELM_BIN PROMTOOL_BIN
+
+IMAGE ?= prometheus-cluster-controller:0.1.0
+DOCKER ?= docker
+KUBECTL ?= kubectl
+KUSTOMIZE_DIR ?= metacontroller/
+DELETE_NAMESPACE ?=
+CONFIRM ?=
+
+SELECT := awk -f tools/select-manifests.awk
+# Never deleted by `make uninstall`: the CRD (deleting it deletes every PrometheusCluster), claims
+# (they hold the TSDB data), and the namespace unless DELETE_NAMESPACE=1.
+KEEP_KINDS := CustomResourceDefinition|PersistentVolumeClaim$(if $(filter 1 yes true,$(DELETE_NAMESPACE)),,|Namespace)
+CRD_NAMES := ^prometheusclusters[.]
+# Metacontroller's controller objects go first, so it stops calling the hook before the hook goes.
+CONTROLLER_KINDS := CompositeController|DecoratorController
+MANIFESTS := $(KUBECTL) kustomize $(KUSTOMIZE_DIR)
+UNINSTALL_STREAM := { $(MANIFESTS) | $(SELECT) -v kinds='^($(CONTROLLER_KINDS))$$' && echo --- && \
+  $(MANIFESTS) | $(SELECT) -v invert=1 -v kinds='^($(KEEP_KINDS)|$(CONTROLLER_KINDS))$$'; }
+
+.PHONY: help
+help: ## List the targets
+	@printf 'Usage: make <target> [VAR=value]\n\nTargets:\n'
+	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z0-9_-]+:.*## / { printf "  %-15s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+	@printf '\nhelm and promtool: %s (HELM_BIN, PROMTOOL_BIN)\n' '$(TOOLS_BIN)'
+
+.PHONY: dependencies
+dependencies: node_modules/.stamp tools ## Install npm packages (npm ci) and build helm + promtool
+
+node_modules/.stamp: package-lock.json
+	npm ci
+	touch $@
+
+.PHONY: tools
+tools: ## Build the pinned helm and promtool into the cache (first run only)
+	scripts/install-tools.sh >/dev/null
+
+.PHONY: test
+test: dependencies ## Typecheck, lint and run the test suite (npm test)
+	npm test
+
+.PHONY: run
+run: dependencies ## Run the hook on PORT (default 8080)
+	npm start
+
+.PHONY: dev
+dev: dependencies ## Run the hook with reload and pretty logs
+	npm run dev
+
+.PHONY: debug
+debug: dependencies ## Render the children of every example, no cluster needed
+	npm run debug
+
+.PHONY: crd
+crd: dependencies ## Regenerate the CRD from the schema
+	npm run crd
+
+.PHONY: bench
+bench: dependencies ## Run the sync benchmark
+	npm run bench
+
+.PHONY: image
+image: ## docker build -t IMAGE (default prometheus-cluster-controller:0.1.0; needs a Docker engine)
+	$(DOCKER) build -t $(IMAGE) .
+
+.PHONY: install
+install: ## kubectl apply the CRD, hook and CompositeController (metacontroller/)
+	$(KUBECTL) apply -k $(KUSTOMIZE_DIR)
+
+.PHONY: uninstall
+uninstall: ## Delete the hook and CompositeController; keeps the CRD, PVCs (and namespace unless DELETE_NAMESPACE=1)
+	@stream="$$($(UNINSTALL_STREAM))"; \
+	echo 'Deleting, in this order (the CRD, every PrometheusCluster and PersistentVolumeClaims are kept):'; \
+	printf '%s\n' "$$stream" | $(SELECT) -v list=1 | sed 's/^/  /'; \
+	printf '%s\n' "$$stream" | $(KUBECTL) delete --ignore-not-found -f -
+
+.PHONY: uninstall-crd
+uninstall-crd: ## Delete the PrometheusCluster CRD and EVERY PrometheusCluster (needs CONFIRM=yes)
+	@crd="$$($(MANIFESTS) | $(SELECT) -v list=1 -v kinds='^CustomResourceDefinition$$' -v names='$(CRD_NAMES)')"; \
+	[[ -n "$$crd" ]] || { echo "no PrometheusCluster CRD in $(KUSTOMIZE_DIR)" >&2; exit 1; }; \
+	echo "This deletes $$crd and with it every PrometheusCluster in the cluster:"; \
+	$(KUBECTL) get "$${crd#*/}" --all-namespaces --ignore-not-found 2>&1 | sed 's/^/  /' || true; \
+	echo "Their StatefulSets and pods go too. PersistentVolumeClaims are kept unless a PrometheusCluster's spec asks otherwise."; \
+	echo "Delete the PrometheusClusters (kubectl delete $${crd#*/} --all -A) while the controller is still installed,"; \
+	echo "so their finalizers are released; otherwise the deletion can hang."; \
+	if [[ "$(CONFIRM)" != yes ]]; then echo "Refusing without CONFIRM=yes: make uninstall-crd CONFIRM=yes" >&2; exit 1; fi; \
+	$(KUBECTL) delete --ignore-not-found "$$crd"
+
+.PHONY: clean
+clean: ## Remove build and coverage output (dist/, coverage/, .tap/); keeps the tools cache
+	rm -rf dist coverage .tap

@@ -1,0 +1,54 @@
+import t from 'tap'
+import { validateHookRequest } from '../../src/api/validate.js'
+import { body, parentFrom } from '../helpers/requests.js'
+
+const simple = () => body(parentFrom('simple.yaml'))
+
+t.test('spec {} is valid and gains its defaults', async (t) => {
+  const result = validateHookRequest(simple())
+  t.ok(result.ok)
+  if (result.ok) t.match(result.request.parent.spec, { replicas: 1, version: /^v3\./, retention: '15d', storage: { size: '8Gi', persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' } } })
+})
+
+t.test('a missing spec is treated as {} (the CRD defaults it so)', async (t) => {
+  const b = simple() as unknown as { parent: Record<string, unknown> }
+  delete b.parent.spec
+  t.ok(validateHookRequest(b).ok)
+})
+
+const cases: [string, (b: ReturnType<typeof simple>) => void, RegExp][] = [
+  ['replicas of the wrong type', (b) => (b.parent.spec.replicas = 'three'), /^parent\.spec\.replicas: Expected integer/],
+  ['negative replicas', (b) => (b.parent.spec.replicas = -1), /^parent\.spec\.replicas: Expected integer to be greater or equal to 0/],
+  ['an unknown spec field', (b) => (b.parent.spec.replicaz = 2), /parent\.spec\.replicaz: Unexpected property/],
+  ['a bad duration', (b) => (b.parent.spec.retention = '15 days'), /^parent\.spec\.retention: Expected string to match/],
+  ['a bad storage size', (b) => (b.parent.spec.storage = { size: 'lots' }), /^parent\.spec\.storage\.size/],
+  ['a bad external label name', (b) => (b.parent.spec.externalLabels = { 'bad-name': 'x' }), /^parent\.spec\.externalLabels/],
+  ['a rule group without rules', (b) => (b.parent.spec.rules = { groups: [{ name: 'g', rules: [] }] }), /^parent\.spec\.rules\.groups\[0\]\.rules: Expected array length to be greater or equal to 1/],
+  ['a name longer than 41 characters', (b) => (b.parent.metadata.name = 'a'.repeat(42)), /^parent\.metadata\.name: Expected string length less or equal to 41/],
+  ['a name that is not a DNS label', (b) => (b.parent.metadata.name = 'Bad.Name'), /^parent\.metadata\.name: Expected string to match/],
+  ['no namespace', (b) => delete b.parent.metadata.namespace, /^parent\.metadata\.namespace: Expected required property/],
+  ['another kind of parent', (b) => (b.parent.kind = 'Deployment'), /^parent\.kind: Expected/],
+  ['children that are not a map', (b) => ((b as unknown as Record<string, unknown>).children = []), /^children: Expected object/],
+  ['a child without metadata', (b) => (b.children['ConfigMap.v1'] = { x: { apiVersion: 'v1', kind: 'ConfigMap' } as never }), /^children\.ConfigMap\.v1\.x\.metadata: Expected required property/]
+]
+
+for (const [name, mutate, expected] of cases) {
+  t.test(`rejected with the field named: ${name}`, async (t) => {
+    const b = simple()
+    mutate(b)
+    const result = validateHookRequest(b)
+    t.notOk(result.ok)
+    if (!result.ok) t.match(result.errors[0] ? `${result.errors[0].field}: ${result.errors[0].message}` : '', expected)
+  })
+}
+
+t.test('a name of exactly 41 characters is accepted', async (t) => {
+  const b = simple()
+  b.parent.metadata.name = `a${'-b'.repeat(20)}`
+  t.equal((b.parent.metadata.name as string).length, 41)
+  t.ok(validateHookRequest(b).ok)
+})
+
+t.test('bodies that are not objects are rejected, not thrown on', async (t) => {
+  for (const b of [null, 1, 'x', [], {}, { parent: null }, { parent: [] }]) t.notOk(validateHookRequest(b).ok, JSON.stringify(b))
+})

@@ -1,0 +1,138 @@
+import t from 'tap'
+import { Value } from '@sinclair/typebox/value'
+import { PrometheusClusterSpec } from '../../src/api/spec.js'
+import { chartValues } from '../../src/core/values.js'
+import { chartDigest } from '../../src/render/chart-digest.js'
+import { Renderer, type RenderInput, type RenderObserver, type RendererOptions } from '../../src/render/renderer.js'
+import { CHART_PATH, HELM_BIN, PROMTOOL_BIN, standIn } from '../helpers/env.js'
+
+function counting(): RenderObserver & { counts: Record<string, number>; running: number } {
+  const counts: Record<string, number> = {}
+  const bump = (k: string) => (counts[k] = (counts[k] ?? 0) + 1)
+  const o = {
+    counts,
+    running: 0,
+    cache: (outcome: string) => bump(`cache:${outcome}`),
+    rendered: (_s: number, outcome: string) => bump(`render:${outcome}`),
+    started: (tool: string) => {
+      bump(`started:${tool}`)
+      o.running++
+    },
+    exited: () => {
+      o.running--
+    }
+  }
+  return o
+}
+
+async function renderer(over: Partial<RendererOptions> = {}, observer = counting()) {
+  const options: RendererOptions = {
+    helm: { helmBin: HELM_BIN, chartPath: CHART_PATH, kubeVersion: '1.35.0', timeoutMs: 8000 },
+    promtool: { promtoolBin: PROMTOOL_BIN, timeoutMs: 8000 },
+    chartDigest: await chartDigest(CHART_PATH),
+    cacheMaxEntries: 100,
+    cacheMaxBytes: 10_000_000,
+    concurrency: 4,
+    maxQueue: 100,
+    ...over
+  }
+  return { r: new Renderer(options, observer), observer }
+}
+
+function input(name: string, spec: Record<string, unknown> = {}) {
+  const s = Value.Default(PrometheusClusterSpec, structuredClone(spec)) as PrometheusClusterSpec
+  const identity = `${name}\0ns\0${JSON.stringify(s)}`
+  const build = (): RenderInput => {
+    const values = chartValues(name, 'ns', s)
+    return { release: name, namespace: 'ns', statefulSetName: `prometheus-${name}`, values, files: { config: values.config, rules: values.rules } }
+  }
+  return [identity, build] as const
+}
+
+t.test('a second render of the same input starts no process', async (t) => {
+  const { r, observer } = await renderer()
+  const first = await r.render(...input('a'))
+  t.equal(observer.counts['started:helm'], 1)
+  t.equal(observer.counts['started:promtool'], 1)
+  const again = await r.render(...input('a'))
+  t.equal(again, first, 'the cached children are returned')
+  t.equal(observer.counts['started:helm'], 1)
+  t.equal(observer.counts['cache:hit'], 1)
+  t.same(first.map((c) => c.kind), ['ServiceAccount', 'Role', 'RoleBinding', 'ConfigMap', 'Service', 'Service', 'StatefulSet'])
+})
+
+t.test('identical renders in flight share one helm process', async (t) => {
+  const { r, observer } = await renderer()
+  const results = await Promise.all(Array.from({ length: 8 }, () => r.render(...input('b', { replicas: 2 }))))
+  t.equal(observer.counts['started:helm'], 1)
+  t.equal(observer.counts['cache:shared'], 7)
+  for (const result of results) t.equal(result, results[0])
+  t.ok(results[0]?.some((c) => c.kind === 'PodDisruptionBudget'), 'replicas 2 renders a PodDisruptionBudget')
+})
+
+t.test('different specs render separately; the chart digest is part of the key', async (t) => {
+  const { r, observer } = await renderer()
+  await r.render(...input('c'))
+  await r.render(...input('c', { replicas: 3 }))
+  t.equal(observer.counts['started:helm'], 2)
+  const other = await renderer({ chartDigest: 'another-chart' })
+  t.not(other.r.key('x'), r.key('x'))
+})
+
+t.test('a configuration promtool rejects is an InvalidConfiguration, cached like a success', async (t) => {
+  const { r, observer } = await renderer()
+  const bad = input('d', { config: 'global:\n  scrape_interval: banana\n' })
+  await t.rejects(r.render(...bad), { code: 'InvalidConfiguration', transient: false })
+  await t.rejects(r.render(...bad), { code: 'InvalidConfiguration' })
+  t.equal(observer.counts['started:promtool'], 1, 'the verdict is reused')
+})
+
+t.test('a raw config that is not YAML fails before any process starts', async (t) => {
+  const { r, observer } = await renderer()
+  await t.rejects(r.render(...input('e', { config: 'a: [' })), { code: 'InvalidConfiguration', message: /spec\.config is not valid YAML/ })
+  t.equal(observer.counts['started:helm'], undefined)
+})
+
+t.test('stand-in helm that fails: RenderFailed with its message, not cached', async (t) => {
+  const helmBin = await standIn('helm', 'echo "Error: template: boom" >&2; exit 1')
+  const { r, observer } = await renderer({ helm: { helmBin, chartPath: CHART_PATH, kubeVersion: '1.35.0', timeoutMs: 5000 } })
+  await t.rejects(r.render(...input('f')), { code: 'RenderFailed', transient: true, message: /exit 1.*template: boom/ })
+  await t.rejects(r.render(...input('f')), { code: 'RenderFailed' })
+  t.equal(observer.counts['started:helm'], 2, 'a failed render is tried again')
+})
+
+t.test('stand-in helm that prints something other than the children: RenderFailed', async (t) => {
+  for (const [script, message] of [
+    ['echo "kind: Secret\napiVersion: v1\nmetadata: {name: x}"', /Secret.*not a declared child type/],
+    ['echo "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}"', /no StatefulSet named prometheus-g/],
+    ['echo "a: [unclosed"', /invalid YAML/]
+  ] as const) {
+    const helmBin = await standIn('helm', script)
+    const { r } = await renderer({ helm: { helmBin, chartPath: CHART_PATH, kubeVersion: '1.35.0', timeoutMs: 5000 } })
+    await t.rejects(r.render(...input('g')), { code: 'RenderFailed', message }, script)
+  }
+})
+
+t.test('stand-in helm that hangs is killed at the timeout', async (t) => {
+  const helmBin = await standIn('helm', 'exec sleep 30')
+  const { r, observer } = await renderer({ helm: { helmBin, chartPath: CHART_PATH, kubeVersion: '1.35.0', timeoutMs: 300 } })
+  const started = Date.now()
+  await t.rejects(r.render(...input('h')), { code: 'RenderTimeout', transient: true })
+  t.ok(Date.now() - started < 5000, 'answered long before the hang would end')
+  t.equal(observer.running, 0, 'no process left running')
+})
+
+t.test('helm missing: ToolMissing naming the path', async (t) => {
+  const { r, observer } = await renderer({ helm: { helmBin: '/nonexistent/helm', chartPath: CHART_PATH, kubeVersion: '1.35.0', timeoutMs: 5000 } })
+  await t.rejects(r.render(...input('i')), { code: 'ToolMissing', transient: true, message: /\/nonexistent\/helm/ })
+  t.equal(observer.running, 0)
+})
+
+t.test('renders beyond the queue limit are refused as Overloaded', async (t) => {
+  const helmBin = await standIn('helm', 'sleep 0.5; exit 1')
+  const { r } = await renderer({ helm: { helmBin, chartPath: CHART_PATH, kubeVersion: '1.35.0', timeoutMs: 5000 }, concurrency: 1, maxQueue: 0 })
+  const first = r.render(...input('j1'))
+  const second = r.render(...input('j2'))
+  await t.rejects(second, { code: 'Overloaded', transient: true })
+  await t.rejects(first, { code: 'RenderFailed' })
+})
