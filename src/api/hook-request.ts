@@ -40,18 +40,8 @@ export const Parent = Type.Object(
   {
     apiVersion: Type.Literal(API_VERSION),
     kind: Type.Literal(KIND),
-    metadata: Type.Object(
-      {
-        name: ClusterName,
-        namespace: Type.String({ minLength: 1, maxLength: 63 }),
-        uid: Type.Optional(Type.String()),
-        generation: Type.Optional(Type.Integer({ minimum: 0 })),
-        labels: Type.Optional(StringRecord),
-        annotations: Type.Optional(StringRecord),
-        deletionTimestamp: Type.Optional(Type.String())
-      },
-      { additionalProperties: true }
-    ),
+    // A child's metadata, with the name limits of a PrometheusCluster and a required namespace.
+    metadata: Type.Object({ ...ObjectMeta.properties, name: ClusterName, namespace: Type.String({ minLength: 1, maxLength: 63 }) }, { additionalProperties: true }),
     spec: PrometheusClusterSpec,
     status: Type.Optional(Type.Union([PreviousStatus, Type.Null()]))
   },

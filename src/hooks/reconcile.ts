@@ -2,13 +2,14 @@
 // lives here: whatever goes wrong, the answer never drops or shrinks an observed child; it returns
 // the children as Metacontroller last applied them and says what went wrong in the status.
 import type { FastifyBaseLogger } from 'fastify'
-import type { FinalizeResponse, HookRequest, KubeObject, SyncResponse } from '../api/hook-request.js'
+import type { HookRequest } from '../api/hook-request.js'
 import { observedStatefulSet, podsAreGone, unchangedChildren, withStatefulSetScaledToZero } from '../core/children.js'
 import { isHookError } from '../core/errors.js'
 import { clusterNames } from '../core/names.js'
 import { chartValues } from '../core/values.js'
 import { clusterStatus, type StatusInput } from '../core/status.js'
 import type { Renderer } from '../render/renderer.js'
+import type { HookAnswer } from './answer.js'
 
 export interface ReconcileDeps {
   renderer: Renderer
@@ -29,7 +30,7 @@ function statusInput(request: HookRequest, deps: ReconcileDeps): Omit<StatusInpu
   }
 }
 
-export async function sync(request: HookRequest, deps: ReconcileDeps, log: FastifyBaseLogger): Promise<SyncResponse> {
+export async function sync(request: HookRequest, deps: ReconcileDeps, log: FastifyBaseLogger): Promise<HookAnswer> {
   const { parent } = request
   const { name, namespace } = parent.metadata
   const base = statusInput(request, deps)
@@ -38,17 +39,17 @@ export async function sync(request: HookRequest, deps: ReconcileDeps, log: Fasti
   }
   try {
     const identity = `${name}\0${namespace}\0${JSON.stringify(parent.spec)}`
-    const children = await deps.renderer.render(identity, () => {
+    const json = await deps.renderer.render(identity, () => {
       const values = chartValues(name, namespace, parent.spec)
       return { release: name, namespace, statefulSetName: clusterNames(name).statefulSet, values, files: { config: values.config, rules: values.rules } }
     })
-    return { status: clusterStatus({ ...base, mode: 'sync' }), children: children as KubeObject[] }
+    return { status: clusterStatus({ ...base, mode: 'sync' }), children: { json } }
   } catch (error) {
     // Overload is answered with 429 by the route; anything that is not a HookError is a bug and
     // answered with 500. Both leave every child untouched.
     if (!isHookError(error) || error.code === 'Overloaded') throw error
     log.warn({ code: error.code, err: error }, 'keeping the last applied children: %s', error.message)
-    const response: SyncResponse = {
+    const response: HookAnswer = {
       status: clusterStatus({ ...base, mode: 'sync', problem: { code: error.code, message: error.message } }),
       children: unchangedChildren(request.children)
     }
@@ -62,7 +63,7 @@ export async function sync(request: HookRequest, deps: ReconcileDeps, log: Fasti
  * zero so every server shuts down and flushes its data; the finalizer is released only when its
  * pods are gone. The claims stay or go by the StatefulSet's retention policy.
  */
-export function finalize(request: HookRequest, deps: ReconcileDeps): FinalizeResponse {
+export function finalize(request: HookRequest, deps: ReconcileDeps): HookAnswer {
   const base = statusInput(request, deps)
   const stsName = clusterNames(request.parent.metadata.name).statefulSet
   const finalized = podsAreGone(base.statefulSet)

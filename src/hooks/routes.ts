@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { describeErrors, validateHookRequest } from '../api/validate.js'
 import { isHookError } from '../core/errors.js'
 import type { HookMetrics } from '../plugins/metrics.js'
+import { answerJson } from './answer.js'
 import { finalize, sync, type ReconcileDeps } from './reconcile.js'
 
 export interface HookRoutesOptions {
@@ -25,9 +26,9 @@ export async function hookRoutes(app: FastifyInstance, { deps, metrics }: HookRo
     const { parent } = validated.request
     const log = request.log.child({ parent: `${parent.metadata.namespace}/${parent.metadata.name}`, hook })
     try {
-      const response = hook === 'finalize' ? finalize(validated.request, deps) : await sync(validated.request, deps, log)
-      log.debug({ children: response.children.length }, 'answered')
-      return await reply.send(response)
+      const answer = hook === 'finalize' ? finalize(validated.request, deps) : await sync(validated.request, deps, log)
+      log.debug('answered')
+      return await reply.type('application/json; charset=utf-8').send(answerJson(answer))
     } catch (error) {
       if (isHookError(error) && error.code === 'Overloaded') {
         log.warn(error.message)

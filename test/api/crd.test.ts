@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import t from 'tap'
 import { parse } from 'yaml'
 import { buildCrd, CRD_PATHS, crdYaml } from '../../src/api/crd.js'
+import { apiReference, REFERENCE_PATH } from '../../src/api/reference.js'
 import { ROOT } from '../helpers/env.js'
 
 type Node = Record<string, unknown>
@@ -10,6 +11,7 @@ type Node = Record<string, unknown>
 t.test('the committed CRD is exactly what the generator writes (run `make crd` after changing src/api)', async (t) => {
   const generated = crdYaml()
   for (const path of CRD_PATHS) t.equal(readFileSync(join(ROOT, path), 'utf8'), generated, path)
+  t.equal(readFileSync(join(ROOT, REFERENCE_PATH), 'utf8'), apiReference(), REFERENCE_PATH)
 })
 
 function walk(node: unknown, path: string, visit: (node: Node, path: string) => void): void {

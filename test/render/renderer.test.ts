@@ -58,7 +58,7 @@ t.test('a second render of the same input starts no process', async (t) => {
   t.equal(again, first, 'the cached children are returned')
   t.equal(observer.counts['started:helm'], 1)
   t.equal(observer.counts['cache:hit'], 1)
-  t.same(first.map((c) => c.kind), ['ServiceAccount', 'Role', 'RoleBinding', 'ConfigMap', 'Service', 'Service', 'StatefulSet'])
+  t.same((JSON.parse(first) as { kind: string }[]).map((c) => c.kind), ['ServiceAccount', 'Role', 'RoleBinding', 'ConfigMap', 'Service', 'Service', 'StatefulSet'])
 })
 
 t.test('identical renders in flight share one helm process', async (t) => {
@@ -67,7 +67,7 @@ t.test('identical renders in flight share one helm process', async (t) => {
   t.equal(observer.counts['started:helm'], 1)
   t.equal(observer.counts['cache:shared'], 7)
   for (const result of results) t.equal(result, results[0])
-  t.ok(results[0]?.some((c) => c.kind === 'PodDisruptionBudget'), 'replicas 2 renders a PodDisruptionBudget')
+  t.ok((JSON.parse(results[0] ?? '[]') as { kind: string }[]).some((c) => c.kind === 'PodDisruptionBudget'), 'replicas 2 renders a PodDisruptionBudget')
 })
 
 t.test('different specs render separately; the chart digest is part of the key', async (t) => {

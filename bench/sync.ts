@@ -1,0 +1,128 @@
+// npm run bench: the hook's speed and memory, printed. Not a test: the numbers depend on the machine.
+//  1. warm sync (render cached): p50/p99 latency and requests/s, next to a bare Fastify route that
+//     parses and returns the same body; the ratio is the figure (target >= 60%).
+//  2. cold sync (every spec new): latency next to a bare `helm template` of the same values
+//     (target <= 1.2x).
+//  3. RSS of the hook after 10,000 syncs over 500 distinct specs (target < 150 MiB).
+// Servers run as child processes on loopback (the hook as built for production: dist/server.js);
+// the load comes from this process through undici.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { Pool } from 'undici'
+import { Value } from '@sinclair/typebox/value'
+import { PrometheusClusterSpec } from '../src/api/spec.js'
+import { loadConfig } from '../src/config.js'
+import { chartValues } from '../src/core/values.js'
+import { helmTemplate } from '../src/render/helm.js'
+
+const root = resolve(import.meta.dirname, '..')
+const config = loadConfig({ ...process.env, LOG_LEVEL: 'silent' })
+const WARM_REQUESTS = Number(process.env.BENCH_WARM_REQUESTS ?? 20_000)
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16)
+const COLD_REQUESTS = Number(process.env.BENCH_COLD_REQUESTS ?? 40)
+
+interface Server {
+  url: string
+  child: ChildProcess
+}
+
+async function startServer(args: string[], env: Record<string, string> = {}): Promise<Server> {
+  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    let out = ''
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString()
+      const match = /listening at (http:\/\/[^\s"]+)/i.exec(out)
+      if (match?.[1]) resolveUrl(match[1])
+    })
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)))
+  })
+  return { url, child }
+}
+
+function stop(server: Server): Promise<void> {
+  return new Promise((r) => {
+    server.child.on('exit', () => r())
+    server.child.kill('SIGTERM')
+  })
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN
+}
+
+async function load(url: string, bodies: string[], count: number, concurrency: number) {
+  const pool = new Pool(url, { connections: concurrency, pipelining: 1 })
+  const latencies: number[] = []
+  let next = 0
+  let failures = 0
+  const started = performance.now()
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        const body = bodies[next++ % bodies.length] ?? ''
+        const t0 = performance.now()
+        const res = await pool.request({ path: '/sync', method: 'POST', headers: { 'content-type': 'application/json' }, body })
+        await res.body.text()
+        latencies.push(performance.now() - t0)
+        if (res.statusCode !== 200) failures++
+      }
+    })
+  )
+  const seconds = (performance.now() - started) / 1000
+  await pool.close()
+  latencies.sort((a, b) => a - b)
+  return { rps: count / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), failures }
+}
+
+function specBody(template: Record<string, unknown>, i: number): Record<string, unknown> {
+  const b = structuredClone(template) as { parent: { spec: Record<string, unknown> } }
+  b.parent.spec = { ...b.parent.spec, externalLabels: { bench: `spec-${i}` } }
+  return b
+}
+
+const fmt = (n: number) => n.toFixed(2)
+const fixture = JSON.parse(readFileSync(join(root, 'test', 'fixtures', 'simple-sync-observed.json'), 'utf8')) as Record<string, unknown>
+const warmBody = JSON.stringify(fixture)
+console.log(`machine: ${process.platform} ${process.arch}, node ${process.version}; helm ${config.helmBin}; body ${warmBody.length} bytes; concurrency ${CONCURRENCY}`)
+
+// 1. warm sync vs bare route
+const bare = await startServer(['--import', 'tsx', join(root, 'bench', 'bare-server.ts')])
+await load(bare.url, [warmBody], 2000, CONCURRENCY)
+const bareResult = await load(bare.url, [warmBody], WARM_REQUESTS, CONCURRENCY)
+await stop(bare)
+const hook = await startServer([join(root, 'dist', 'server.js')])
+await load(hook.url, [warmBody], 2000, CONCURRENCY)
+const warmResult = await load(hook.url, [warmBody], WARM_REQUESTS, CONCURRENCY)
+console.log(`\nwarm sync   ${fmt(warmResult.rps)} req/s  p50 ${fmt(warmResult.p50)} ms  p99 ${fmt(warmResult.p99)} ms  (non-200: ${warmResult.failures})`)
+console.log(`bare route  ${fmt(bareResult.rps)} req/s  p50 ${fmt(bareResult.p50)} ms  p99 ${fmt(bareResult.p99)} ms`)
+console.log(`warm/bare throughput: ${fmt((100 * warmResult.rps) / bareResult.rps)}%  (target >= 60%)`)
+
+// 2. cold sync vs bare helm template, one request at a time
+const coldBodies = Array.from({ length: COLD_REQUESTS }, (_, i) => JSON.stringify(specBody(fixture, 100_000 + i)))
+const cold = await load(hook.url, coldBodies, COLD_REQUESTS, 1)
+const helmTimes: number[] = []
+for (let i = 0; i < COLD_REQUESTS; i++) {
+  const spec = Value.Default(PrometheusClusterSpec, { externalLabels: { bench: `helm-${i}` } }) as PrometheusClusterSpec
+  const values = chartValues('simple-prometheus-instance', 'example', spec)
+  const t0 = performance.now()
+  await helmTemplate('simple-prometheus-instance', 'example', values, { helmBin: config.helmBin, chartPath: config.chartPath, kubeVersion: config.kubeVersion, timeoutMs: 9000 })
+  helmTimes.push(performance.now() - t0)
+}
+helmTimes.sort((a, b) => a - b)
+console.log(`\ncold sync   p50 ${fmt(cold.p50)} ms  p99 ${fmt(cold.p99)} ms  (non-200: ${cold.failures})`)
+console.log(`bare helm   p50 ${fmt(percentile(helmTimes, 50))} ms  p99 ${fmt(percentile(helmTimes, 99))} ms`)
+console.log(`cold/helm p50: ${fmt(cold.p50 / percentile(helmTimes, 50))}x  (target <= 1.2x)`)
+await stop(hook)
+
+// 3. memory after 10,000 syncs over 500 distinct specs, in a fresh hook process
+const fresh = await startServer([join(root, 'dist', 'server.js')])
+const distinct = Array.from({ length: 500 }, (_, i) => JSON.stringify(specBody(fixture, i)))
+const memoryRun = await load(fresh.url, distinct, 10_000, CONCURRENCY)
+const metrics = await (await fetch(`${fresh.url}/metrics`)).text()
+const rss = Number(/^pcc_process_resident_memory_bytes (\S+)$/m.exec(metrics)?.[1])
+const helmStarted = Number(/^pcc_subprocesses_started_total\{tool="helm"\} (\S+)$/m.exec(metrics)?.[1])
+console.log(`\n10,000 syncs over 500 specs: ${fmt(memoryRun.rps)} req/s, non-200: ${memoryRun.failures}, helm processes started: ${helmStarted}`)
+console.log(`hook RSS after: ${fmt(rss / 1024 / 1024)} MiB  (target < 150 MiB)`)
+await stop(fresh)
