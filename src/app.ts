@@ -25,6 +25,15 @@ export async function buildApp({ config, logger, now }: AppOptions): Promise<Fas
     return503OnClosing: true
   })
   await app.register(sensible)
+  // While closing, answer the requests in flight with `Connection: close`: a kept-alive connection
+  // would otherwise hold app.close() (and the pod's shutdown) until its keep-alive timeout.
+  let closing = false
+  app.addHook('preClose', async () => {
+    closing = true
+  })
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) void reply.header('connection', 'close')
+  })
 
   const metrics = createMetrics()
   const renderer = new Renderer(

@@ -49,9 +49,12 @@ t.test('SIGTERM lets the sync in flight finish, then the server exits 0', async 
   server.child.kill('SIGTERM')
   const res = await inFlight
   t.equal(res.statusCode, 200)
+  t.equal(res.headers.connection, 'close', 'the client is told not to reuse the connection')
   const json = (await res.body.json()) as { children: unknown[] }
   t.ok(json.children.length > 0, 'the response is complete')
+  const sigterm = Date.now()
   t.equal(await server.exited, 0)
+  t.ok(Date.now() - sigterm < 10_000, 'exits promptly, not after the keep-alive timeout')
   t.match(server.output(), /shutting down/)
 })
 
