@@ -65,6 +65,7 @@ export const HookRequest = Type.Object(
 )
 export type HookRequest = Omit<Static<typeof HookRequest>, 'children'> & { children: ObjectsByType }
 
+/** The response body as Metacontroller decodes it (src/hooks/answer.ts writes it). */
 export interface SyncResponse {
   status: PrometheusClusterStatus
   children: KubeObject[]

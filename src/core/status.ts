@@ -36,6 +36,11 @@ export interface StatusInput {
 
 type Verdict = Pick<Condition, 'status' | 'reason' | 'message'>
 
+/** The image of the StatefulSet's prometheus container, if the StatefulSet says. */
+function runningImage(sts: ObservedStatefulSet | undefined): string | undefined {
+  return sts?.spec?.template?.spec?.containers?.find((c) => c.name === 'prometheus')?.image
+}
+
 function rollout(input: StatusInput): { ready: Verdict; progressing: Verdict } {
   const sts = input.statefulSet
   const desired = input.mode === 'finalizing' ? 0 : input.spec.replicas
@@ -49,7 +54,7 @@ function rollout(input: StatusInput): { ready: Verdict; progressing: Verdict } {
   const updated = s.updatedReplicas ?? 0
   const observed = (s.observedGeneration ?? 0) >= (sts.metadata.generation ?? 0)
   const scaled = (sts.spec?.replicas ?? 1) === desired && replicas === desired
-  const image = sts.spec?.template?.spec?.containers?.find((c) => c.name === 'prometheus')?.image
+  const image = runningImage(sts)
   const imageCurrent = input.mode !== 'sync' || image === undefined || image === imageOf(input.spec)
   const revisionCurrent = desired === 0 || (updated >= desired && (s.currentRevision === undefined || s.currentRevision === s.updateRevision))
   const done = observed && scaled && imageCurrent && revisionCurrent && ready >= desired
@@ -96,14 +101,13 @@ function condition(type: ConditionType, verdict: Verdict, input: StatusInput): C
 export function clusterStatus(input: StatusInput): PrometheusClusterStatus {
   const { ready, progressing } = rollout(input)
   const s = input.statefulSet?.status ?? {}
-  const runningImage = input.statefulSet?.spec?.template?.spec?.containers?.find((c) => c.name === 'prometheus')?.image
   return {
     replicas: s.replicas ?? 0,
     readyReplicas: s.readyReplicas ?? 0,
     updatedReplicas: s.updatedReplicas ?? 0,
     selector: selectorString(input.name),
     version: input.spec.version,
-    image: runningImage ?? imageOf(input.spec),
+    image: runningImage(input.statefulSet) ?? imageOf(input.spec),
     conditions: [condition('Ready', ready, input), condition('Progressing', progressing, input), condition('Degraded', degraded(input), input)]
   }
 }

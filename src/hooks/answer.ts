@@ -1,13 +1,10 @@
 // The response body Metacontroller reads. Rendered children arrive as cached JSON text and are
 // spliced in as they are, so a warm sync never re-serializes them.
-import type { KubeObject } from '../api/hook-request.js'
-import type { PrometheusClusterStatus } from '../api/status.js'
+import type { FinalizeResponse, KubeObject } from '../api/hook-request.js'
 
-export interface HookAnswer {
-  status: PrometheusClusterStatus
-  /** Objects, or a JSON array of them as the renderer caches it. */
+/** A response before serialization: children may still be the renderer's cached JSON array. */
+export type HookAnswer = Omit<FinalizeResponse, 'children' | 'finalized'> & {
   children: KubeObject[] | { json: string }
-  resyncAfterSeconds?: number
   finalized?: boolean
 }
 

@@ -1,7 +1,7 @@
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
 import type { KubeObject, SyncResponse } from '../../src/api/hook-request.js'
-import { testApp } from '../helpers/env.js'
+import { standIn, testApp } from '../helpers/env.js'
 import { body, observe, parentFrom } from '../helpers/requests.js'
 
 async function post(app: FastifyInstance, path: string, payload: unknown) {
@@ -123,7 +123,6 @@ t.test('helm missing: nothing deleted or changed, the reason in the status, retr
 })
 
 t.test('overload is answered 429 with Retry-After, which Metacontroller honours without touching children', async (t) => {
-  const { standIn } = await import('../helpers/env.js')
   const helmBin = await standIn('helm', 'sleep 1; exit 1')
   const app = await testApp({ HELM_BIN: helmBin, RENDER_CONCURRENCY: '1', RENDER_MAX_QUEUE: '0', RETRY_AFTER_SECONDS: '3' })
   t.teardown(() => app.close())
