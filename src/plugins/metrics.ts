@@ -36,6 +36,12 @@ export function createMetrics(): HookMetrics {
     labelNames: ['outcome'] as const,
     registers: [registry]
   })
+  const checkLookups = new Counter({
+    name: 'pcc_config_check_cache_lookups_total',
+    help: 'Lookups of promtool verdicts by configuration and rules text: hit (no promtool run) or miss.',
+    labelNames: ['outcome'] as const,
+    registers: [registry]
+  })
   const running = new Gauge({ name: 'pcc_subprocesses_running', help: 'helm and promtool processes running now.', labelNames: ['tool'] as const, registers: [registry] })
   const started = new Counter({ name: 'pcc_subprocesses_started_total', help: 'helm and promtool processes started.', labelNames: ['tool'] as const, registers: [registry] })
   let readEntries = () => 0
@@ -52,12 +58,14 @@ export function createMetrics(): HookMetrics {
     started.inc({ tool }, 0)
   }
   for (const outcome of ['hit', 'miss', 'shared']) cacheLookups.inc({ outcome }, 0)
+  for (const outcome of ['hit', 'miss']) checkLookups.inc({ outcome }, 0)
   return {
     registry,
     requests,
     requestDuration,
     observer: {
       cache: (outcome) => cacheLookups.inc({ outcome }),
+      check: (outcome) => checkLookups.inc({ outcome }),
       rendered: (seconds, outcome) => renderDuration.observe({ outcome }, seconds),
       started: (tool) => {
         running.inc({ tool })

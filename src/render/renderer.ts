@@ -25,6 +25,8 @@ export interface RendererOptions {
 
 export interface RenderObserver extends ProcessObserver {
   cache(outcome: 'hit' | 'miss' | 'shared'): void
+  /** promtool's verdict on a configuration and rules text: known already (hit) or asked for (miss). */
+  check(outcome: 'hit' | 'miss'): void
   rendered(seconds: number, outcome: 'ok' | 'error'): void
 }
 
@@ -45,6 +47,11 @@ type Entry = { ok: true; childrenJson: string } | { ok: false; error: HookError 
 export class Renderer {
   private readonly cache: LRUCache<string, Entry>
   private readonly inFlight = new Map<string, Promise<Entry>>()
+  /**
+   * promtool's verdicts by digest of the configuration and rules text. Most edits (replicas,
+   * resources, image) leave that text as it was, and then need no promtool run.
+   */
+  private readonly verdicts: LRUCache<string, { ok: true } | { ok: false; error: HookError }>
   private readonly limit: ReturnType<typeof pLimit>
   /** Renders running or waiting for a slot. */
   private outstanding = 0
@@ -58,6 +65,7 @@ export class Renderer {
       maxSize: options.cacheMaxBytes,
       sizeCalculation: (entry) => (entry.ok ? entry.childrenJson.length : entry.error.message.length) + 1
     })
+    this.verdicts = new LRUCache({ max: options.cacheMaxEntries })
     this.limit = pLimit(options.concurrency)
   }
 
@@ -115,10 +123,7 @@ export class Renderer {
     } catch (error) {
       return this.failed(error, started)
     }
-    const [helm, check] = await Promise.allSettled([
-      helmTemplate(input.release, input.namespace, input.values, this.options.helm, this.observer),
-      checkPrometheusFiles(input.files, this.options.promtool, this.observer)
-    ])
+    const [helm, check] = await Promise.allSettled([helmTemplate(input.release, input.namespace, input.values, this.options.helm, this.observer), this.check(input.files)])
     try {
       if (check.status === 'rejected') throw check.reason
       if (helm.status === 'rejected') throw helm.reason
@@ -128,6 +133,24 @@ export class Renderer {
     } catch (error) {
       return this.failed(error, started)
     }
+  }
+
+  /** Resolves when promtool accepts the files (asking it only for text it has not judged). */
+  private async check(files: RenderInput['files']): Promise<void> {
+    const key = createHash('sha256').update(files.config).update('\0').update(files.rules).digest('hex')
+    let verdict = this.verdicts.get(key)
+    this.observer?.check(verdict ? 'hit' : 'miss')
+    if (!verdict) {
+      try {
+        await checkPrometheusFiles(files, this.options.promtool, this.observer)
+        verdict = { ok: true }
+      } catch (error) {
+        if (!isHookError(error) || error.transient) throw error
+        verdict = { ok: false, error }
+      }
+      this.verdicts.set(key, verdict)
+    }
+    if (!verdict.ok) throw verdict.error
   }
 
   private failed(error: unknown, started: number): Entry {

@@ -25,7 +25,7 @@ t.test('metrics are in the Prometheus exposition format and count hook calls by 
   const res = await app.inject({ url: '/metrics' })
   t.equal(res.statusCode, 200)
   t.match(res.headers['content-type'], /text\/plain; version=0\.0\.4/)
-  for (const name of ['pcc_hook_requests_total', 'pcc_hook_request_duration_seconds', 'pcc_render_duration_seconds', 'pcc_render_cache_lookups_total', 'pcc_subprocesses_running', 'pcc_subprocesses_started_total', 'pcc_render_cache_entries']) {
+  for (const name of ['pcc_hook_requests_total', 'pcc_hook_request_duration_seconds', 'pcc_render_duration_seconds', 'pcc_render_cache_lookups_total', 'pcc_config_check_cache_lookups_total', 'pcc_subprocesses_running', 'pcc_subprocesses_started_total', 'pcc_render_cache_entries']) {
     t.match(res.body, new RegExp(`# TYPE ${name} `), name)
   }
   t.match(res.body, /pcc_hook_requests_total\{hook="sync",code="422"\} 1/)

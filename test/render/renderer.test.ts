@@ -13,6 +13,7 @@ function counting(): RenderObserver & { counts: Record<string, number>; running:
     counts,
     running: 0,
     cache: (outcome: string) => bump(`cache:${outcome}`),
+    check: (outcome: string) => bump(`check:${outcome}`),
     rendered: (_s: number, outcome: string) => bump(`render:${outcome}`),
     started: (tool: string) => {
       bump(`started:${tool}`)
@@ -77,6 +78,16 @@ t.test('different specs render separately; the chart digest is part of the key',
   t.equal(observer.counts['started:helm'], 2)
   const other = await renderer({ chartDigest: 'another-chart' })
   t.not(other.r.key('x'), r.key('x'))
+})
+
+t.test('a change that leaves the configuration text as it was renders without promtool', async (t) => {
+  const { r, observer } = await renderer()
+  await r.render(...input('k'))
+  await r.render(...input('k', { replicas: 3 }))
+  await r.render(...input('k', { resources: { limits: { memory: '1Gi' } } }))
+  t.equal(observer.counts['started:helm'], 3)
+  t.equal(observer.counts['started:promtool'], 1)
+  t.same([observer.counts['check:miss'], observer.counts['check:hit']], [1, 2])
 })
 
 t.test('a configuration promtool rejects is an InvalidConfiguration, cached like a success', async (t) => {
