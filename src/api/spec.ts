@@ -35,7 +35,12 @@ export const Storage = Type.Object(
     additionalProperties: false,
     default: {},
     'x-kubernetes-validations': [
-      { rule: 'self.size == oldSelf.size', message: 'storage.size is immutable; resize the PersistentVolumeClaims directly' },
+      // Guarded with has(): the API server checks the rules against the `default: {}` of storage
+      // without the nested defaults filled in, and an unguarded self.size rejects the whole CRD.
+      {
+        rule: 'has(self.size) == has(oldSelf.size) && (!has(self.size) || self.size == oldSelf.size)',
+        message: 'storage.size is immutable; resize the PersistentVolumeClaims directly'
+      },
       {
         rule: 'has(self.storageClassName) == has(oldSelf.storageClassName) && (!has(self.storageClassName) || self.storageClassName == oldSelf.storageClassName)',
         message: 'storage.storageClassName is immutable'
