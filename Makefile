@@ -75,6 +75,22 @@ crd: dependencies ## Regenerate the CRD from the schema
 bench: dependencies ## Run the sync benchmark
 	npm run bench
 
+.PHONY: e2e-tools
+e2e-tools: ## Build the pinned Kubernetes, etcd, kwok and Metacontroller into the cache (first run: tens of minutes)
+	scripts/install-e2e-tools.sh >/dev/null
+
+.PHONY: e2e
+e2e: dependencies e2e-tools ## The seed's journey against a local kube-apiserver, controller-manager, scheduler, kwok and Metacontroller
+	npm run e2e
+
+.PHONY: demo
+demo: dependencies e2e-tools ## A local cluster with Metacontroller and the hook, examples/simple.yaml applied; Ctrl-C cleans up
+	npm run demo
+
+.PHONY: bench-e2e
+bench-e2e: dependencies e2e-tools ## Seconds for 100 PrometheusClusters to converge on a local cluster
+	npm run bench:e2e
+
 .PHONY: image
 image: ## docker build -t IMAGE (default prometheus-cluster-controller:0.1.0; needs a Docker engine)
 	$(DOCKER) build -t $(IMAGE) .

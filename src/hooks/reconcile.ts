@@ -18,13 +18,23 @@ export interface ReconcileDeps {
   retryAfterSeconds: number
 }
 
+/** The well-formed conditions of the status the hook wrote last time. */
+function previousConditions(status: unknown): StatusInput['previousConditions'] {
+  const conditions = (status as { conditions?: unknown } | null | undefined)?.conditions
+  if (!Array.isArray(conditions)) return []
+  return conditions.filter(
+    (c): c is StatusInput['previousConditions'][number] =>
+      typeof c === 'object' && c !== null && typeof (c as Record<string, unknown>).type === 'string' && typeof (c as Record<string, unknown>).lastTransitionTime === 'string'
+  )
+}
+
 function statusInput(request: HookRequest, deps: ReconcileDeps): Omit<StatusInput, 'mode'> {
   const { parent } = request
   return {
     name: parent.metadata.name,
     generation: parent.metadata.generation ?? 0,
     spec: parent.spec,
-    previousConditions: parent.status?.conditions ?? [],
+    previousConditions: previousConditions(parent.status),
     statefulSet: observedStatefulSet(request.children, clusterNames(parent.metadata.name).statefulSet),
     now: deps.now()
   }

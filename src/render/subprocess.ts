@@ -69,7 +69,7 @@ export function run(tool: string, bin: string, args: readonly string[], options:
       const missing = error.code === 'ENOENT' || error.code === 'EACCES'
       fail(
         missing
-          ? new HookError('ToolMissing', `${tool} cannot be executed at ${bin} (${error.code ?? 'error'}); install it or set its path in the environment`, { transient: true, cause: error })
+          ? new HookError('ToolMissing', `${tool} cannot be executed at ${bin} (${error.code ?? 'error'}); install it or set its path in the environment.`, { transient: true, cause: error })
           : new HookError('RenderFailed', `${tool} could not be started: ${error.message}`, { transient: true, cause: error })
       )
       // A process that never started emits no 'close' of its own.

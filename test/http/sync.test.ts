@@ -1,7 +1,7 @@
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
 import type { KubeObject, SyncResponse } from '../../src/api/hook-request.js'
-import { standIn, testApp } from '../helpers/env.js'
+import { FIXED_NOW, standIn, testApp } from '../helpers/env.js'
 import { body, observe, parentFrom } from '../helpers/requests.js'
 
 async function post(app: FastifyInstance, path: string, payload: unknown) {
@@ -63,6 +63,23 @@ t.test('observed children that are running and ready: Ready, and the same childr
     t.same(json.children, desired)
     t.match(conditions(json), { Ready: { status: 'True', reason: 'AllReplicasReady' }, Progressing: { status: 'False' } })
     t.equal(json.status.readyReplicas, 1)
+  }
+})
+
+t.test('the status the hook wrote comes back in the next sync as parent.status and is accepted', async (t) => {
+  const app = await testApp()
+  t.teardown(() => app.close())
+  const parent = parentFrom('simple.yaml')
+  const first = (await post(app, '/sync', body(parent))).json
+  parent.status = { ...first.status, observedGeneration: 1 }
+  const again = await post(app, '/sync', body(parent, observe(first.children, 'example', READY)))
+  t.equal(again.code, 200)
+  t.equal(conditions(again.json).Degraded?.lastTransitionTime, first.status.conditions[2]?.lastTransitionTime, 'unchanged condition keeps its time')
+  for (const status of [null, 'garbage', { conditions: 'no' }, { conditions: [null, 1, { type: 'Ready' }] }]) {
+    parent.status = status as never
+    const odd = await post(app, '/sync', body(parent))
+    t.equal(odd.code, 200, `a status of ${JSON.stringify(status)} is not a reason to refuse a sync`)
+    t.equal(conditions(odd.json).Ready?.lastTransitionTime, FIXED_NOW)
   }
 })
 

@@ -1,0 +1,42 @@
+// make demo: a local control plane (kube-apiserver, controller-manager, scheduler, kwok, Metacontroller)
+// with this checkout's hook installed and examples/simple.yaml applied. Runs until interrupted,
+// then removes everything it started.
+import { join } from 'node:path'
+import { ROOT } from '../test/helpers/env.js'
+import { startCluster } from '../test/e2e/cluster.js'
+import { freePort, installController, startHook } from '../test/e2e/controller.js'
+
+const cluster = await startCluster({ metacontroller: 'required' })
+const hook = await startHook(await freePort(), { LOG_LEVEL: 'info' })
+hook.child.stdout?.pipe(process.stdout)
+let stopping = false
+const stop = async (code: number) => {
+  if (stopping) return
+  stopping = true
+  console.log('\nstopping the hook and the cluster...')
+  await hook.stop()
+  await cluster.stop()
+  process.exit(code)
+}
+process.on('SIGINT', () => void stop(0))
+process.on('SIGTERM', () => void stop(0))
+try {
+  await installController(cluster, await hook.listening)
+  await cluster.kubectlOk(['create', 'namespace', 'example'])
+  await cluster.kubectlOk(['apply', '-n', 'example', '-f', join(ROOT, 'examples', 'simple.yaml')])
+  await cluster.kubectlOk(['wait', '-n', 'example', '--for=condition=Ready', 'prometheuscluster/simple-prometheus-instance', '--timeout=120s'])
+  console.log(`\n${await cluster.kubectlOk(['get', 'proms', '-n', 'example'])}`)
+  console.log(
+    [
+      'The cluster is yours until Ctrl-C. In another shell:',
+      `  export KUBECONFIG=${cluster.kubeconfig}`,
+      `  export PATH=${join(cluster.kubectlPath, '..')}:$PATH`,
+      '  kubectl get proms,statefulsets,pods,pvc -n example',
+      '  kubectl scale prometheuscluster/simple-prometheus-instance --replicas=3 -n example',
+      '(pods run on a kwok fake node: they become Ready but run no Prometheus)'
+    ].join('\n')
+  )
+} catch (error) {
+  console.error(error instanceof Error ? error.message : String(error))
+  await stop(1)
+}

@@ -1,0 +1,278 @@
+#!/usr/bin/env bash
+# Builds the real components of the e2e control plane from source, through the Go module proxy:
+# kube-apiserver, kube-controller-manager, kube-scheduler and kubectl (Kubernetes 1.35), etcd 3.6,
+# kwok and, where its module can be fetched, Metacontroller. The versions come from the wrapper
+# modules in tools/e2e/*; their go.sum files pin (and checksum-verify) every module that goes into
+# the binaries.
+#
+# Binaries land in a per-user cache outside the checkout, keyed by version:
+#   $cache/e2e/kubernetes-<version>/{kube-apiserver,kube-controller-manager,kube-scheduler,kubectl}
+#   $cache/e2e/etcd-<version>/etcd, $cache/e2e/kwok-<version>/kwok,
+#   $cache/e2e/metacontroller-<version>/metacontroller
+# and are symlinked into $cache/e2e/bin. The first run builds: on 2 cores with an empty Go build
+# cache, Kubernetes takes about 5 minutes and up to ~2 GiB of memory (the linker), etcd about 30 s,
+# kwok about 1 minute, plus ~10 s to download ~200 MB of modules. Later runs only check that the
+# files exist. Bumping a version in tools/e2e/*/go.mod builds the new one.
+#
+#   scripts/install-e2e-tools.sh                  build what is missing, print the bin dir at the end
+#   scripts/install-e2e-tools.sh COMPONENT...     only these (kubernetes, etcd, kwok, metacontroller)
+#   scripts/install-e2e-tools.sh --print-bin-dir  print only the bin dir (needs no Go)
+#
+# Metacontroller is built only when tools/e2e/metacontroller/go.sum exists: its module cannot be
+# fetched through the Go module proxy this project's machines reach (see
+# tools/e2e/metacontroller/go.mod). Without it the step is skipped with a notice; point
+# METACONTROLLER_BIN at a metacontroller binary built elsewhere instead.
+#
+# Environment:
+#   PCC_CACHE_DIR  cache root (default ${XDG_CACHE_HOME:-$HOME/.cache}/prometheus-cluster-controller)
+#   GO             the go command (default: go on PATH, else /usr/local/go/bin/go)
+#   E2E_BUILD_P    parallel compilations (go build -p, default 2; each can take ~1 GiB)
+# Go's own module and build caches (go env GOMODCACHE GOCACHE) are used as they are.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cache="${PCC_CACHE_DIR:-${XDG_CACHE_HOME:-${HOME:?HOME is not set; set PCC_CACHE_DIR}/.cache}/prometheus-cluster-controller}"
+e2e_dir="$cache/e2e"
+bin_dir="$e2e_dir/bin"
+all_components=(kubernetes etcd kwok metacontroller)
+
+log() { printf 'install-e2e-tools: %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+usage() {
+  sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
+}
+
+components=()
+for arg in "$@"; do
+  case "$arg" in
+    --print-bin-dir) [[ $# -eq 1 ]] || die "--print-bin-dir takes no other argument"; printf '%s\n' "$bin_dir"; exit 0 ;;
+    -h|--help) usage; exit 0 ;;
+    kubernetes|etcd|kwok|metacontroller) components+=("$arg") ;;
+    *) usage >&2; die "unknown argument: $arg" ;;
+  esac
+done
+[[ ${#components[@]} -gt 0 ]] || components=("${all_components[@]}")
+wanted() { local c; for c in "${components[@]}"; do [[ "$c" == "$1" ]] && return 0; done; return 1; }
+
+# The version a wrapper module requires, e.g. module_version tools/e2e/kwok sigs.k8s.io/kwok -> v0.8.0.
+module_version() {
+  local gomod="$root/$1/go.mod" v
+  [[ -f "$gomod" ]] || die "$gomod is missing"
+  v="$(awk -v m="$2" '($1 == "require" && $2 == m) || ($1 == m && $2 ~ /^v/) { print ($1 == m ? $2 : $3); exit }' "$gomod")"
+  [[ -n "$v" ]] || die "$gomod does not require $2"
+  printf '%s\n' "$v"
+}
+
+kubernetes_version="$(module_version tools/e2e/kubernetes k8s.io/kubernetes)"
+[[ "$kubernetes_version" =~ ^v1\.([0-9]+)\.[0-9]+$ ]] || die "unexpected Kubernetes version $kubernetes_version in tools/e2e/kubernetes/go.mod"
+kubernetes_minor="${BASH_REMATCH[1]}"
+etcd_version="$(module_version tools/e2e/etcd go.etcd.io/etcd/server/v3)"
+[[ "$etcd_version" =~ ^v3\.[0-9]+\.[0-9]+$ ]] || die "unexpected etcd version $etcd_version in tools/e2e/etcd/go.mod"
+kwok_version="$(module_version tools/e2e/kwok sigs.k8s.io/kwok)"
+[[ "$kwok_version" =~ ^v[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "unexpected kwok version $kwok_version in tools/e2e/kwok/go.mod"
+metacontroller_version="$(module_version tools/e2e/metacontroller metacontroller)"
+
+kubernetes_dir="$e2e_dir/kubernetes-$kubernetes_version"
+kubernetes_commands=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
+etcd_path="$e2e_dir/etcd-$etcd_version/etcd"
+kwok_path="$e2e_dir/kwok-$kwok_version/kwok"
+metacontroller_path="$e2e_dir/metacontroller-$metacontroller_version/metacontroller"
+
+go_cmd=""
+find_go() {
+  [[ -n "$go_cmd" ]] && return 0
+  if [[ -n "${GO:-}" ]]; then
+    go_cmd="$GO"
+  elif command -v go >/dev/null 2>&1; then
+    go_cmd="go"
+  elif [[ -x /usr/local/go/bin/go ]]; then
+    go_cmd="/usr/local/go/bin/go"
+  fi
+  if [[ -z "$go_cmd" ]] || ! "$go_cmd" version >/dev/null 2>&1; then
+    die "Go is needed to build the e2e control plane (Kubernetes $kubernetes_version, etcd $etcd_version, kwok $kwok_version), but '${go_cmd:-go}' was not found.
+  Install Go >= 1.26 (https://go.dev/dl/) and put it on PATH (e.g. export PATH=/usr/local/go/bin:\$PATH),
+  or point GO at the go binary."
+  fi
+  log "using $("$go_cmd" version)"
+  export CGO_ENABLED=0 GOFLAGS="-mod=readonly -buildvcs=false"
+}
+
+tmp_paths=()
+ticker_pid=""
+cleanup() {
+  [[ -z "$ticker_pid" ]] || kill "$ticker_pid" 2>/dev/null || true
+  [[ ${#tmp_paths[@]} -eq 0 ]] || rm -rf "${tmp_paths[@]}"
+}
+trap cleanup EXIT
+
+elapsed() { local s=$1; printf '%dm%02ds' $((s / 60)) $((s % 60)); }
+
+# build <name> <version> <estimate> <wrapper module dir> <dest dir> <ldflags> <main package>...
+# Runs one `go build -o <tmp dir>/` for all the packages (they share the compilation of their common
+# dependencies) and prints progress every 30 s: the packages compiled so far (go build -v) out of
+# the packages the commands import. The binaries stay in <tmp dir> for check_version and
+# install_binary; an interrupted or failed build never leaves a binary at <dest dir>.
+build_tmp=""
+build() {
+  local name="$1" version="$2" estimate="$3" module_dir="$4" dest_dir="$5" ldflags="$6"
+  shift 6
+  local start=$SECONDS total status=0 build_log
+  mkdir -p "$dest_dir"
+  build_tmp="$(mktemp -d "$e2e_dir/.$name-$version.tmp.XXXXXX")"
+  tmp_paths+=("$build_tmp")
+  build_log="$build_tmp/build.log"
+  log "building $name $version (first run only, $estimate)..."
+  total="$(cd "$root/$module_dir" && "$go_cmd" list -deps "$@" | wc -l)" \
+    || die "go list failed for $name $version in $module_dir"
+  : >"$build_log"
+  (
+    while sleep 30; do
+      log "  $name: $(elapsed $((SECONDS - start))) elapsed, $(grep -cv '^#' "$build_log" || true)/$total packages compiled (cached ones are not counted)"
+    done
+  ) &
+  ticker_pid=$!
+  (
+    cd "$root/$module_dir"
+    exec "$go_cmd" build -p "${E2E_BUILD_P:-2}" -v -trimpath -ldflags "$ldflags" -o "$build_tmp/" "$@"
+  ) >"$build_log" 2>&1 || status=$?
+  kill "$ticker_pid" 2>/dev/null || true
+  wait "$ticker_pid" 2>/dev/null || true
+  ticker_pid=""
+  if [[ $status -ne 0 ]]; then
+    # go build -v lists package names one a line; errors are the other lines.
+    grep -v '^[A-Za-z0-9._~/-]*$' "$build_log" | tail -n 40 >&2 || true
+    die "building $name $version failed after $(elapsed $((SECONDS - start))) (go build exit $status; output above)"
+  fi
+  log "built $name $version in $(elapsed $((SECONDS - start)))"
+}
+
+# check_version <binary in $build_tmp> <expected glob> <version command...>
+check_version() {
+  local bin="$build_tmp/$1" expected="$2" reported
+  shift 2
+  reported="$("$bin" "$@" 2>&1 | head -n 1)" || true
+  # shellcheck disable=SC2053 # $expected is a glob on purpose
+  [[ "$reported" == $expected ]] || die "${bin##*/} was built but reports version '$reported', expected $expected"
+  log "  ${bin##*/}: $reported"
+}
+
+# install_binary <binary in $build_tmp> <dest dir>
+install_binary() { mv -f "$build_tmp/$1" "$2/$1"; }
+
+# Links $bin_dir/<name> to <target> (relative, so the cache directory can be moved).
+link() {
+  local name="$1" target="$2"
+  mkdir -p "$bin_dir"
+  local rel="../${target#"$e2e_dir/"}"
+  if [[ "$(readlink "$bin_dir/$name" 2>/dev/null || true)" != "$rel" ]]; then
+    ln -sfn "$rel" "$bin_dir/$name"
+  fi
+}
+
+mkdir -p "$e2e_dir"
+
+if wanted kubernetes; then
+  missing=0
+  for c in "${kubernetes_commands[@]}"; do [[ -x "$kubernetes_dir/$c" ]] || missing=1; done
+  if [[ $missing -eq 1 ]]; then
+    find_go
+    # What hack/lib/version.sh sets for a release, so that `kubectl version`, helm and kwok see
+    # the real server version instead of v0.0.0. buildDate is the release commit's time, which
+    # the module proxy records, so the binaries do not depend on when they were built.
+    build_date="$(cd "$root/tools/e2e/kubernetes" && "$go_cmd" list -m -f '{{.Time.UTC.Format "2006-01-02T15:04:05Z"}}' k8s.io/kubernetes)"
+    ldflags="-s -w"
+    for p in k8s.io/client-go/pkg/version k8s.io/component-base/version; do
+      ldflags+=" -X $p.gitVersion=$kubernetes_version -X $p.gitMajor=1 -X $p.gitMinor=$kubernetes_minor"
+      ldflags+=" -X $p.gitTreeState=clean -X $p.buildDate=$build_date"
+    done
+    pkgs=()
+    for c in "${kubernetes_commands[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$c"); done
+    build kubernetes "$kubernetes_version" "~5 min and ~2 GiB of memory on 2 cores" \
+      tools/e2e/kubernetes "$kubernetes_dir" "$ldflags" "${pkgs[@]}"
+    for c in kube-apiserver kube-controller-manager kube-scheduler; do
+      check_version "$c" "Kubernetes $kubernetes_version" --version
+    done
+    check_version kubectl "Client Version: $kubernetes_version" version --client
+    for c in "${kubernetes_commands[@]}"; do install_binary "$c" "$kubernetes_dir"; done
+  fi
+  for c in "${kubernetes_commands[@]}"; do link "$c" "$kubernetes_dir/$c"; done
+fi
+
+if wanted etcd; then
+  if [[ ! -x "$etcd_path" ]]; then
+    find_go
+    build etcd "$etcd_version" "~30 s" tools/e2e/etcd "${etcd_path%/*}" \
+      "-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=$etcd_version" go.etcd.io/etcd/server/v3
+    # The main package is the module root: go build names the binary after the path element before
+    # the major version suffix, "server".
+    mv "$build_tmp/server" "$build_tmp/etcd"
+    check_version etcd "etcd Version: ${etcd_version#v}" --version
+    install_binary etcd "${etcd_path%/*}"
+  fi
+  link etcd "$etcd_path"
+fi
+
+# kwok plays the lifecycle of nodes and pods from Stage objects it is given; its module ships the
+# ones kwokctl uses. They are written next to the binary as stages.yaml: nodes become Ready and keep
+# a lease (so the node lifecycle controller never evicts), pods become Running and Ready at once,
+# and deleted pods go away at once.
+kwok_stages=(node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml
+  pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml)
+write_kwok_stages() {
+  local dir dest="$1" tmp="$1.tmp.$$" f
+  dir="$(cd "$root/tools/e2e/kwok" && "$go_cmd" mod download sigs.k8s.io/kwok && "$go_cmd" list -m -f '{{.Dir}}' sigs.k8s.io/kwok)"
+  [[ -d "$dir/kustomize/stage" ]] || die "kwok's module has no kustomize/stage directory (looked in '$dir')"
+  tmp_paths+=("$tmp")
+  {
+    printf '# kwok %s Stage objects, from the sigs.k8s.io/kwok module (kustomize/stage/*).\n' "$kwok_version"
+    for f in "${kwok_stages[@]}"; do
+      [[ -f "$dir/kustomize/stage/$f" ]] || die "kwok's module has no kustomize/stage/$f"
+      printf -- '---\n# %s\n' "$f"
+      cat "$dir/kustomize/stage/$f"
+    done
+  } >"$tmp"
+  mv -f "$tmp" "$dest"
+}
+
+if wanted kwok; then
+  if [[ ! -x "$kwok_path" ]]; then
+    find_go
+    build kwok "$kwok_version" "~1 min" tools/e2e/kwok "${kwok_path%/*}" \
+      "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${kwok_version#v}" sigs.k8s.io/kwok/cmd/kwok
+    check_version kwok "*${kwok_version#v}*" --version
+    install_binary kwok "${kwok_path%/*}"
+  fi
+  if [[ ! -f "${kwok_path%/*}/stages.yaml" ]]; then
+    find_go
+    write_kwok_stages "${kwok_path%/*}/stages.yaml"
+  fi
+  link kwok "$kwok_path"
+fi
+
+metacontroller_built=0
+if wanted metacontroller; then
+  if [[ -x "$metacontroller_path" ]]; then
+    metacontroller_built=1
+  elif [[ ! -f "$root/tools/e2e/metacontroller/go.sum" ]]; then
+    log "skipping metacontroller $metacontroller_version: tools/e2e/metacontroller has no go.sum, because"
+    log "  the Go module proxy refuses github.com/metacontroller/metacontroller (403 \"This module version"
+    log "  is not available\"). Set METACONTROLLER_BIN to a metacontroller binary to run the real one."
+  else
+    find_go
+    build metacontroller "$metacontroller_version" "~3 min" tools/e2e/metacontroller "${metacontroller_path%/*}" \
+      "-s -w" metacontroller/pkg/cmd/metacontroller
+    check_version metacontroller "*" --help
+    install_binary metacontroller "${metacontroller_path%/*}"
+    # Its CRDs (CompositeController, DecoratorController, ControllerRevision), for the harness.
+    crds="$(cd "$root/tools/e2e/metacontroller" && "$go_cmd" list -m -f '{{with .Replace}}{{.Dir}}{{else}}{{.Dir}}{{end}}' metacontroller)"
+    crds+=/manifests/production/metacontroller-crds-v1.yaml
+    [[ -f "$crds" ]] || die "Metacontroller's module has no $crds"
+    cp "$crds" "${metacontroller_path%/*}/crds.yaml"
+    metacontroller_built=1
+  fi
+  [[ $metacontroller_built -eq 0 ]] || link metacontroller "$metacontroller_path"
+fi
+
+log "ready in $bin_dir: ${components[*]}$([[ $metacontroller_built -eq 1 ]] || ! wanted metacontroller || printf ' (metacontroller skipped)')"
+printf '%s\n' "$bin_dir"

@@ -1,0 +1,455 @@
+// A real Kubernetes control plane as plain processes on 127.0.0.1, for the e2e suite and the demo:
+// etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok with fake nodes, a default
+// StorageClass with pre-created hostPath PersistentVolumes, and Metacontroller when a binary is
+// available. Certificates, kubeconfig, data and logs live in one temp directory, removed by stop().
+//
+//   const cluster = await startCluster()
+//   await cluster.kubectl(['get', 'nodes'])
+//   await cluster.stop()
+//
+//   npx tsx test/e2e/cluster.ts up     start it, print how to use it, stop on Ctrl-C
+//
+// Binaries: scripts/install-e2e-tools.sh (see test/e2e/lib/binaries.ts for the overrides).
+import { execFile } from 'node:child_process'
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { rmSync } from 'node:fs'
+import { request as httpsRequest } from 'node:https'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { findBinaries, type Binaries } from './lib/binaries.js'
+import { defaultStorageClass, fakeNode, hostPathVolume, list, type NodeResources } from './lib/manifests.js'
+import { makePki, writeKubeconfig } from './lib/pki.js'
+import { Supervisor, tail, type Managed } from './lib/processes.js'
+
+export interface ClusterOptions {
+  /** Fake nodes kwok manages (default 1), named kwok-node-0, kwok-node-1, ... */
+  nodes?: number
+  /** Each fake node's capacity (default 64 CPUs, 256Gi, 500 pods). */
+  nodeResources?: Partial<NodeResources>
+  /** hostPath PersistentVolumes created up front (default 20), named e2e-pv-000, ... */
+  persistentVolumes?: number
+  /** Each volume's capacity (default 100Gi). */
+  volumeCapacity?: string
+  /**
+   * Metacontroller: 'auto' (default) runs it when a binary is found (METACONTROLLER_BIN or the
+   * install script's bin dir) and otherwise installs only its API (test/e2e/metacontroller-crds.yaml,
+   * for a stand-in); 'required' fails without a binary; 'off' installs neither.
+   */
+  metacontroller?: 'auto' | 'required' | 'off'
+  /** Extra arguments for metacontroller (after the harness's own). */
+  metacontrollerArgs?: string[]
+  /** Keep the temp directory (logs, data) after stop(); also PCC_E2E_KEEP=1. */
+  keepTempDir?: boolean
+  /** Overrides for the binaries found by findBinaries(). */
+  binaries?: Partial<Binaries>
+  /** Per-component start timeout (default 60 s). */
+  startTimeoutMs?: number
+  /** Progress messages (default: to stderr, prefixed with "e2e cluster:"). */
+  log?: (message: string) => void
+}
+
+export interface KubectlResult {
+  stdout: string
+  stderr: string
+  code: number
+}
+
+export interface KubectlOptions {
+  /** Written to kubectl's stdin (use with -f -). */
+  input?: string
+  /** Kill kubectl after this long (default 10 min, a guard against a hung call; `kubectl wait --timeout` is the way to bound a wait); the result then has code 124. */
+  timeoutMs?: number
+}
+
+export interface Cluster {
+  /** The run's temp directory: certificates, data, <component>.log. */
+  dir: string
+  /** Path of the admin kubeconfig (O=system:masters). */
+  kubeconfig: string
+  /** https://127.0.0.1:<port> */
+  server: string
+  binaries: Binaries
+  /** The kubectl binary (binaries.kubectl); pass --kubeconfig or use env. */
+  kubectlPath: string
+  /** Whether Metacontroller runs (with its CRDs installed). */
+  metacontroller: boolean
+  /** process.env plus KUBECONFIG, with kubectl's directory first on PATH: for child processes. */
+  env: NodeJS.ProcessEnv
+  /** Runs kubectl against the cluster; never throws for a non-zero exit. */
+  kubectl(args: string[], options?: KubectlOptions): Promise<KubectlResult>
+  /** Like kubectl(), but throws with stderr unless kubectl exits 0; returns stdout. */
+  kubectlOk(args: string[], options?: KubectlOptions): Promise<string>
+  /** kubectl apply -f - of YAML or JSON text, or of objects (sent as a List). */
+  apply(manifest: string | object[]): Promise<string>
+  /** The log file of a component: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, metacontroller. */
+  logFile(component: string): string
+  /** Stops every process (SIGTERM, then SIGKILL) and removes the temp directory. Idempotent. */
+  stop(): Promise<void>
+}
+
+const standInCrds = join(dirname(fileURLToPath(import.meta.url)), 'metacontroller-crds.yaml')
+const serviceCidr = '10.96.0.0/16'
+const serviceIp = '10.96.0.1'
+
+const defaultNodeResources: NodeResources = { cpu: '64', memory: '256Gi', pods: '500' }
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() => {
+        if (address !== null && typeof address === 'object') resolve(address.port)
+        else reject(new Error('no port'))
+      })
+    })
+  })
+}
+
+/** GET over http(s) on loopback; true for a 200. TLS is not verified: this is a liveness poll. */
+async function httpOk(url: string): Promise<boolean> {
+  if (url.startsWith('http:')) {
+    const res = await fetch(url, { signal: AbortSignal.timeout(2000) })
+    await res.arrayBuffer()
+    return res.ok
+  }
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(url, { rejectUnauthorized: false, timeout: 2000 }, (res) => {
+      res.resume()
+      res.once('end', () => resolve(res.statusCode === 200))
+    })
+    req.once('timeout', () => req.destroy(new Error('timeout')))
+    req.once('error', reject)
+    req.end()
+  })
+}
+
+const dirPrefix = 'pcc-e2e-cluster-'
+const ownerFile = 'owner.pid'
+
+/**
+ * Removes the directories of earlier runs whose process was killed before it could clean up
+ * (kill -9; their components died with it, see lib/processes.ts): only directories with this
+ * harness's prefix and an owner.pid naming a process that no longer exists.
+ */
+async function sweepStaleDirs(): Promise<void> {
+  const entries = await readdir(tmpdir()).catch(() => [] as string[])
+  for (const entry of entries.filter((e) => e.startsWith(dirPrefix))) {
+    const dir = join(tmpdir(), entry)
+    const pid = Number((await readFile(join(dir, ownerFile), 'utf8').catch(() => '')).trim())
+    if (!Number.isInteger(pid) || pid <= 0) continue
+    try {
+      process.kill(pid, 0)
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ESRCH') await rm(dir, { recursive: true, force: true })
+    }
+  }
+}
+
+// Every cluster this process started, for the exit and signal handlers.
+const live = new Set<{ supervisor: Supervisor; dir: string; keep: boolean }>()
+let handlersInstalled = false
+function installHandlers(): void {
+  if (handlersInstalled) return
+  handlersInstalled = true
+  // 'exit' cannot wait: SIGKILL what is still running and remove the directories synchronously.
+  process.once('exit', () => {
+    for (const c of live) {
+      c.supervisor.killAllNow()
+      if (!c.keep) rmSync(c.dir, { recursive: true, force: true })
+    }
+  })
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      process.stderr.write(`e2e cluster: ${signal}, stopping\n`)
+      void Promise.allSettled([...live].map((c) => c.supervisor.stopAll(['etcd'], 3000))).finally(() => process.exit(signal === 'SIGINT' ? 130 : 143))
+    })
+  }
+}
+
+export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
+  const log = options.log ?? ((m: string) => process.stderr.write(`e2e cluster: ${m}\n`))
+  const timeout = options.startTimeoutMs ?? 60_000
+  const keep = options.keepTempDir ?? ['1', 'true', 'yes'].includes(process.env.PCC_E2E_KEEP ?? '')
+  const binaries = { ...findBinaries(), ...options.binaries }
+  const metacontrollerMode = options.metacontroller ?? 'auto'
+  if (metacontrollerMode === 'required' && binaries.metacontroller === undefined) {
+    throw new Error('Metacontroller is required but no binary was found: set METACONTROLLER_BIN (its module cannot be fetched through the Go module proxy; see tools/e2e/metacontroller/go.mod)')
+  }
+  const runMetacontroller = metacontrollerMode !== 'off' && binaries.metacontroller !== undefined
+  if (runMetacontroller && binaries.metacontrollerCrds === undefined) {
+    throw new Error(`Metacontroller's CRDs were not found beside ${String(binaries.metacontroller)} (crds.yaml): set METACONTROLLER_CRDS to its manifests/production/metacontroller-crds-v1.yaml`)
+  }
+
+  const started = Date.now()
+  await sweepStaleDirs()
+  const dir = await mkdtemp(join(tmpdir(), dirPrefix))
+  await writeFile(join(dir, ownerFile), `${String(process.pid)}\n`)
+  const supervisor = new Supervisor(dir)
+  const handle = { supervisor, dir, keep }
+  live.add(handle)
+  installHandlers()
+
+  const kubeconfig = join(dir, 'admin.kubeconfig')
+  const kubectl = (args: string[], opts: KubectlOptions = {}): Promise<KubectlResult> =>
+    new Promise((resolve) => {
+      const child = execFile(
+        binaries.kubectl,
+        [`--kubeconfig=${kubeconfig}`, ...args],
+        { timeout: opts.timeoutMs ?? 600_000, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, KUBECONFIG: kubeconfig } },
+        (error, stdout, stderr) => {
+          const e = error as (NodeJS.ErrnoException & { killed?: boolean; code?: number | string }) | null
+          const code = e === null ? 0 : e.killed === true ? 124 : typeof e.code === 'number' ? e.code : 1
+          resolve({ stdout, stderr: e !== null && stderr === '' ? e.message : stderr, code })
+        }
+      )
+      child.stdin?.end(opts.input ?? '')
+    })
+  const kubectlOk = async (args: string[], opts?: KubectlOptions): Promise<string> => {
+    const result = await kubectl(args, opts)
+    if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')} exited ${result.code}: ${result.stderr.trim()}`)
+    return result.stdout
+  }
+  const apply = (manifest: string | object[]): Promise<string> =>
+    kubectlOk(['apply', '-f', '-'], { input: typeof manifest === 'string' ? manifest : list(manifest) })
+
+  let stopped: Promise<void> | undefined
+  const stop = (): Promise<void> => {
+    stopped ??= (async () => {
+      await supervisor.stopAll(['etcd'])
+      live.delete(handle)
+      if (keep) log(`kept ${dir}`)
+      else await rm(dir, { recursive: true, force: true })
+    })()
+    return stopped
+  }
+
+  try {
+    const [etcdClient, etcdPeer, apiserverPort, kcmPort, schedulerPort, kwokPort, mcMetrics, mcHealth] = await Promise.all(
+      Array.from({ length: 8 }, () => freePort())
+    )
+    const server = `https://127.0.0.1:${String(apiserverPort)}`
+    const pki = await makePki(dir, serviceIp)
+    await writeKubeconfig(kubeconfig, server, pki)
+
+    // etcd: data in the temp dir, no fsync (the data is thrown away anyway).
+    const etcd = supervisor.start('etcd', binaries.etcd, [
+      '--name=e2e',
+      `--data-dir=${join(dir, 'etcd')}`,
+      `--listen-client-urls=http://127.0.0.1:${String(etcdClient)}`,
+      `--advertise-client-urls=http://127.0.0.1:${String(etcdClient)}`,
+      `--listen-peer-urls=http://127.0.0.1:${String(etcdPeer)}`,
+      `--initial-advertise-peer-urls=http://127.0.0.1:${String(etcdPeer)}`,
+      `--initial-cluster=e2e=http://127.0.0.1:${String(etcdPeer)}`,
+      '--unsafe-no-fsync=true',
+      '--log-level=warn'
+    ])
+    await supervisor.waitReady(etcd, 'healthy', () => httpOk(`http://127.0.0.1:${String(etcdClient)}/health`), timeout)
+    log(`etcd ready (${elapsed(started)})`)
+
+    const apiserver = supervisor.start('kube-apiserver', binaries.kubeApiserver, [
+      `--etcd-servers=http://127.0.0.1:${String(etcdClient)}`,
+      '--bind-address=127.0.0.1',
+      '--advertise-address=127.0.0.1',
+      `--secure-port=${String(apiserverPort)}`,
+      `--cert-dir=${join(dir, 'apiserver-certs')}`,
+      `--tls-cert-file=${pki.apiserverCert}`,
+      `--tls-private-key-file=${pki.apiserverKey}`,
+      `--client-ca-file=${pki.caCert}`,
+      `--service-cluster-ip-range=${serviceCidr}`,
+      `--service-account-key-file=${pki.serviceAccountPub}`,
+      `--service-account-signing-key-file=${pki.serviceAccountKey}`,
+      '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+      '--authorization-mode=RBAC',
+      '--allow-privileged=true',
+      '--profiling=false',
+      // The kubernetes Service's endpoints would be 127.0.0.1, which Endpoints reject (loopback):
+      // nothing in this cluster reaches the API server through the Service anyway.
+      '--endpoint-reconciler-type=none'
+    ])
+    await supervisor.waitReady(apiserver, 'ready (/readyz)', async () => (await kubectl(['get', '--raw', '/readyz'], { timeoutMs: 5000 })).stdout.trim() === 'ok', timeout)
+    log(`kube-apiserver ready at ${server} (${elapsed(started)})`)
+
+    // No --authentication-kubeconfig/--authorization-kubeconfig: their health endpoints are open
+    // anyway, and with them both components would poll for the front-proxy CA this API server lacks.
+    const authFlags = [`--kubeconfig=${kubeconfig}`]
+    const kcm = supervisor.start('kube-controller-manager', binaries.kubeControllerManager, [
+      ...authFlags,
+      '--bind-address=127.0.0.1',
+      `--secure-port=${String(kcmPort)}`,
+      `--cert-dir=${join(dir, 'kcm-certs')}`,
+      '--controllers=*',
+      '--leader-elect=false',
+      '--use-service-account-credentials=false',
+      `--service-account-private-key-file=${pki.serviceAccountKey}`,
+      `--root-ca-file=${pki.caCert}`,
+      `--cluster-signing-cert-file=${pki.caCert}`,
+      `--cluster-signing-key-file=${pki.caKey}`,
+      `--service-cluster-ip-range=${serviceCidr}`,
+      // The e2e suite and the benchmark create many objects at once: client-go's defaults (20/30) would throttle.
+      '--kube-api-qps=200',
+      '--kube-api-burst=400',
+      '--concurrent-statefulset-syncs=10',
+      '--profiling=false'
+    ])
+    const scheduler = supervisor.start('kube-scheduler', binaries.kubeScheduler, [
+      ...authFlags,
+      '--bind-address=127.0.0.1',
+      `--secure-port=${String(schedulerPort)}`,
+      '--leader-elect=false',
+      '--kube-api-qps=200',
+      '--kube-api-burst=400',
+      '--profiling=false'
+    ])
+    const kwok = supervisor.start('kwok', binaries.kwok, [
+      `--kubeconfig=${kubeconfig}`,
+      `--config=${binaries.kwokStages}`,
+      '--manage-all-nodes=false',
+      '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
+      `--server-address=127.0.0.1:${String(kwokPort)}`,
+      '--node-ip=127.0.0.1',
+      '--node-lease-duration-seconds=40',
+      '--cidr=10.244.0.0/16'
+    ])
+
+    // Storage and nodes while the controllers start.
+    const pvCount = options.persistentVolumes ?? 20
+    const volumes: object[] = []
+    for (let i = 0; i < pvCount; i++) {
+      const name = `e2e-pv-${String(i).padStart(3, '0')}`
+      const path = join(dir, 'volumes', name)
+      await mkdir(path, { recursive: true })
+      volumes.push(hostPathVolume(name, path, options.volumeCapacity ?? '100Gi'))
+    }
+    const resources = { ...defaultNodeResources, ...options.nodeResources }
+    const nodeNames = Array.from({ length: options.nodes ?? 1 }, (_, i) => `kwok-node-${String(i)}`)
+    await apply([defaultStorageClass(), ...volumes, ...nodeNames.map((n) => fakeNode(n, resources))])
+
+    await Promise.all([
+      supervisor.waitReady(kcm, 'healthy (/healthz)', () => httpOk(`https://127.0.0.1:${String(kcmPort)}/healthz`), timeout),
+      supervisor.waitReady(scheduler, 'healthy (/healthz)', () => httpOk(`https://127.0.0.1:${String(schedulerPort)}/healthz`), timeout),
+      supervisor.waitReady(kwok, 'healthy (/healthz)', () => httpOk(`http://127.0.0.1:${String(kwokPort)}/healthz`), timeout)
+    ])
+    // The controllers are working: the service account controller has made the default namespace's
+    // account (pods cannot be admitted before), and kwok has made every node Ready.
+    await Promise.all([
+      supervisor.waitReady(kcm, 'making ServiceAccount default/default', async () => (await kubectl(['get', 'serviceaccount', 'default', '-n', 'default', '-o', 'name'])).code === 0, timeout),
+      supervisor.waitReady(kwok, `making ${nodeNames.join(', ')} Ready`, async () => {
+        const out = await kubectlOk(['get', 'nodes', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}'])
+        const ready = new Set(out.split('\n').filter((l) => l.endsWith('=True')).map((l) => l.slice(0, -'=True'.length)))
+        return nodeNames.every((n) => ready.has(n))
+      }, timeout)
+    ])
+    log(`controller manager, scheduler, kwok ready; ${String(nodeNames.length)} node(s), ${String(pvCount)} volume(s) (${elapsed(started)})`)
+
+    if (runMetacontroller && binaries.metacontroller !== undefined && binaries.metacontrollerCrds !== undefined) {
+      const crdsStat = await stat(binaries.metacontrollerCrds)
+      await kubectlOk(['apply', ...(crdsStat.isDirectory() ? ['-R'] : []), '-f', binaries.metacontrollerCrds])
+      await kubectlOk(['wait', '--for=condition=Established', '--timeout=60s', 'crd/compositecontrollers.metacontroller.k8s.io', 'crd/decoratorcontrollers.metacontroller.k8s.io'])
+      const metacontroller = supervisor.start(
+        'metacontroller',
+        binaries.metacontroller,
+        [
+          '--zap-log-level=info',
+          '--discovery-interval=2s',
+          '--cache-flush-interval=30m',
+          `--metrics-address=127.0.0.1:${String(mcMetrics)}`,
+          `--health-probe-bind-address=127.0.0.1:${String(mcHealth)}`,
+          '--client-go-qps=200',
+          '--client-go-burst=400',
+          '--workers=10',
+          ...(options.metacontrollerArgs ?? [])
+        ],
+        // controller-runtime reads KUBECONFIG.
+        { ...process.env, KUBECONFIG: kubeconfig }
+      )
+      await supervisor.waitReady(metacontroller, 'ready (/readyz)', () => httpOk(`http://127.0.0.1:${String(mcHealth)}/readyz`), timeout)
+      log(`metacontroller${binaries.metacontrollerIsStandIn ? " stand-in (test/e2e/standin)" : ""} ready (${elapsed(started)})`)
+    } else if (metacontrollerMode !== 'off') {
+      // Metacontroller's API without Metacontroller, for `kubectl apply -k metacontroller/` and a stand-in.
+      await kubectlOk(['apply', '-f', standInCrds])
+      await kubectlOk(['wait', '--for=condition=Established', '--timeout=60s', 'crd/compositecontrollers.metacontroller.k8s.io', 'crd/decoratorcontrollers.metacontroller.k8s.io'])
+      log(`metacontroller not started: no binary (set METACONTROLLER_BIN); its API is served from ${standInCrds}`)
+    }
+
+    log(`cluster up in ${elapsed(started)}; KUBECONFIG=${kubeconfig}`)
+    return {
+      dir,
+      kubeconfig,
+      server,
+      binaries,
+      kubectlPath: binaries.kubectl,
+      metacontroller: runMetacontroller,
+      env: { ...process.env, KUBECONFIG: kubeconfig, PATH: `${dirname(binaries.kubectl)}:${process.env.PATH ?? ''}` },
+      kubectl,
+      kubectlOk,
+      apply,
+      logFile: (component) => supervisor.logFile(component),
+      stop
+    }
+  } catch (error) {
+    // A ComponentError carries the end of the failing component's log; PCC_E2E_KEEP=1 keeps them all.
+    await supervisor.stopAll(['etcd'], 2000)
+    live.delete(handle)
+    if (keep) log(`kept ${dir}`)
+    else await rm(dir, { recursive: true, force: true })
+    throw error
+  }
+}
+
+function elapsed(since: number): string {
+  return `${((Date.now() - since) / 1000).toFixed(1)}s`
+}
+
+/** The end of a component's log, for assertion messages. */
+export function logTail(cluster: Cluster, component: string, lines = 30): string {
+  return tail(cluster.logFile(component), lines)
+}
+
+export type { Managed }
+
+async function main(argv: string[]): Promise<void> {
+  const command = argv[0]
+  if (command !== 'up') {
+    process.stderr.write('usage: npx tsx test/e2e/cluster.ts up [--nodes N] [--volumes N] [--no-metacontroller]\n')
+    process.exit(command === undefined || command === '-h' || command === '--help' ? 0 : 2)
+  }
+  const flag = (name: string): string | undefined => {
+    const i = argv.indexOf(name)
+    return i === -1 ? undefined : argv[i + 1]
+  }
+  const cluster = await startCluster({
+    nodes: Number(flag('--nodes') ?? 1),
+    persistentVolumes: Number(flag('--volumes') ?? 20),
+    metacontroller: argv.includes('--no-metacontroller') ? 'off' : 'auto'
+  })
+  const kubectlDir = dirname(cluster.binaries.kubectl)
+  process.stdout.write(
+    [
+      '',
+      'The control plane is up on 127.0.0.1. In another shell:',
+      '',
+      `  export KUBECONFIG=${cluster.kubeconfig}`,
+      `  export PATH=${kubectlDir}:$PATH`,
+      '  kubectl get nodes,storageclass,pv',
+      '',
+      `Logs: ${cluster.dir}/<component>.log (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok${cluster.metacontroller ? ', metacontroller' : ''})`,
+      cluster.metacontroller ? 'Metacontroller is running.' : 'Metacontroller is NOT running (no binary; set METACONTROLLER_BIN).',
+      'Ctrl-C stops everything and removes the directory.',
+      ''
+    ].join('\n')
+  )
+  await writeFile(join(cluster.dir, 'READY'), `${cluster.kubeconfig}\n`)
+  // The signal handlers stop the cluster and exit; the timer keeps the event loop alive until then.
+  setInterval(() => undefined, 1 << 30)
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main(process.argv.slice(2)).catch((error: unknown) => {
+    process.stderr.write(`e2e cluster: ${error instanceof Error ? error.message : String(error)}\n`)
+    process.exit(1)
+  })
+}

@@ -1,0 +1,106 @@
+// Where the control plane's binaries are: scripts/install-e2e-tools.sh builds them into a per-user
+// cache and prints its bin dir; an environment variable per binary overrides it.
+import { execFileSync } from 'node:child_process'
+import { accessSync, constants, existsSync, realpathSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
+const standInMetacontroller = join(repoRoot, 'test', 'e2e', 'standin', 'metacontroller')
+const standInMetacontrollerCrds = join(repoRoot, 'test', 'e2e', 'metacontroller-crds.yaml')
+
+export interface Binaries {
+  etcd: string
+  kubeApiserver: string
+  kubeControllerManager: string
+  kubeScheduler: string
+  kubectl: string
+  kwok: string
+  /** kwok's Stage objects (node and pod lifecycles), written next to the kwok binary by the install script. */
+  kwokStages: string
+  /** Undefined when no metacontroller binary is available (its module cannot be fetched here). */
+  metacontroller: string | undefined
+  /** Metacontroller's CRDs (a YAML file or a directory), when known. */
+  metacontrollerCrds: string | undefined
+  /** True when `metacontroller` is test/e2e/standin/metacontroller, not the real binary. */
+  metacontrollerIsStandIn: boolean
+}
+
+const overrides = {
+  etcd: 'ETCD_BIN',
+  kubeApiserver: 'KUBE_APISERVER_BIN',
+  kubeControllerManager: 'KUBE_CONTROLLER_MANAGER_BIN',
+  kubeScheduler: 'KUBE_SCHEDULER_BIN',
+  kubectl: 'KUBECTL_BIN',
+  kwok: 'KWOK_BIN'
+} as const
+
+const fileNames: Record<keyof typeof overrides, string> = {
+  etcd: 'etcd',
+  kubeApiserver: 'kube-apiserver',
+  kubeControllerManager: 'kube-controller-manager',
+  kubeScheduler: 'kube-scheduler',
+  kubectl: 'kubectl',
+  kwok: 'kwok'
+}
+
+let cachedBinDir: string | undefined
+/** The install script's bin dir (`--print-bin-dir` needs no Go and builds nothing). */
+export function e2eBinDir(): string {
+  cachedBinDir ??= execFileSync(join(repoRoot, 'scripts/install-e2e-tools.sh'), ['--print-bin-dir'], { encoding: 'utf8' }).trim()
+  return cachedBinDir
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Resolves every binary, failing with one message that lists all the missing ones. */
+export function findBinaries(env: NodeJS.ProcessEnv = process.env): Binaries {
+  const missing: string[] = []
+  const found = {} as Record<keyof typeof overrides, string>
+  for (const key of Object.keys(overrides) as (keyof typeof overrides)[]) {
+    const fromEnv = env[overrides[key]]
+    const path = fromEnv !== undefined && fromEnv !== '' ? fromEnv : join(e2eBinDir(), fileNames[key])
+    if (!isExecutable(path)) missing.push(`${fileNames[key]} (${path}${fromEnv ? `, from ${overrides[key]}` : ''})`)
+    found[key] = path
+  }
+  if (missing.length > 0) {
+    throw new Error(
+      `the e2e control plane's binaries are missing: ${missing.join(', ')}.\n` +
+        `Build them with scripts/install-e2e-tools.sh (the first run takes about 7 minutes), ` +
+        `or point the environment variables ${Object.values(overrides).join(', ')} at them.`
+    )
+  }
+
+  const kwokStages = env.KWOK_STAGES || join(dirname(realpathSync(found.kwok)), 'stages.yaml')
+  if (!existsSync(kwokStages)) {
+    throw new Error(`kwok's stages are missing at ${kwokStages}: rerun scripts/install-e2e-tools.sh kwok, or set KWOK_STAGES to a file of kwok Stage objects`)
+  }
+
+  let metacontroller: string | undefined = env.METACONTROLLER_BIN || join(e2eBinDir(), 'metacontroller')
+  if (env.METACONTROLLER_BIN && !isExecutable(env.METACONTROLLER_BIN)) {
+    throw new Error(`METACONTROLLER_BIN=${env.METACONTROLLER_BIN} is not an executable file`)
+  }
+  if (!isExecutable(metacontroller)) metacontroller = undefined
+  let metacontrollerCrds = env.METACONTROLLER_CRDS || undefined
+  let metacontrollerIsStandIn = false
+  if (metacontroller === undefined && env.PCC_E2E_NO_STANDIN !== '1') {
+    // The real Metacontroller cannot be built here (tools/e2e/metacontroller/go.mod says why):
+    // the stand-in implements the part of its contract the product relies on.
+    metacontroller = standInMetacontroller
+    metacontrollerCrds ??= standInMetacontrollerCrds
+    metacontrollerIsStandIn = true
+  }
+  if (metacontrollerCrds === undefined && metacontroller !== undefined) {
+    const besideBinary = join(dirname(realpathSync(metacontroller)), 'crds.yaml')
+    if (existsSync(besideBinary)) metacontrollerCrds = besideBinary
+  }
+
+  return { ...found, kwokStages, metacontroller, metacontrollerCrds, metacontrollerIsStandIn }
+}

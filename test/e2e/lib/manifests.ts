@@ -1,0 +1,69 @@
+// The objects the harness creates so workloads can run: fake nodes for kwok, a default
+// StorageClass with no provisioner and hostPath PersistentVolumes for the binder to hand out.
+
+export const fakeNodeAnnotation = 'kwok.x-k8s.io/node'
+
+export interface NodeResources {
+  cpu: string
+  memory: string
+  pods: string
+}
+
+export function fakeNode(name: string, resources: NodeResources): object {
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      name,
+      annotations: { [fakeNodeAnnotation]: 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
+      labels: {
+        'kubernetes.io/arch': 'amd64',
+        'kubernetes.io/hostname': name,
+        'kubernetes.io/os': 'linux',
+        'node-role.kubernetes.io/agent': '',
+        type: 'kwok'
+      }
+    },
+    spec: {},
+    status: { allocatable: resources, capacity: resources }
+  }
+}
+
+export const storageClassName = 'standard'
+
+export function defaultStorageClass(): object {
+  return {
+    apiVersion: 'storage.k8s.io/v1',
+    kind: 'StorageClass',
+    metadata: { name: storageClassName, annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
+    provisioner: 'kubernetes.io/no-provisioner',
+    reclaimPolicy: 'Retain',
+    volumeBindingMode: 'Immediate'
+  }
+}
+
+/**
+ * A hostPath volume the persistent volume binder can bind a claim to. Retain: a released volume
+ * is kept (Released) rather than handed to a deleter that a hostPath volume without a provisioner
+ * does not have.
+ */
+export function hostPathVolume(name: string, path: string, capacity: string): object {
+  return {
+    apiVersion: 'v1',
+    kind: 'PersistentVolume',
+    metadata: { name, labels: { 'e2e.relaxdiego.com/volume': 'hostpath' } },
+    spec: {
+      capacity: { storage: capacity },
+      accessModes: ['ReadWriteOnce'],
+      persistentVolumeReclaimPolicy: 'Retain',
+      storageClassName,
+      volumeMode: 'Filesystem',
+      hostPath: { path, type: 'DirectoryOrCreate' }
+    }
+  }
+}
+
+/** A List kubectl applies in one call. */
+export function list(items: object[]): string {
+  return JSON.stringify({ apiVersion: 'v1', kind: 'List', items })
+}

@@ -1,0 +1,123 @@
+// The control plane's processes: each one's stdout and stderr go to <name>.log in the run's
+// directory; start failures and early exits name the component with the end of its log; stop()
+// sends SIGTERM, then SIGKILL to what is still running after a grace period.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { accessSync, closeSync, constants, openSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+
+const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => {
+  try {
+    accessSync(p, constants.X_OK)
+    return true
+  } catch {
+    return false
+  }
+})
+
+export class ComponentError extends Error {
+  constructor(readonly component: string, message: string, readonly logFile: string) {
+    super(`${component}: ${message}\n--- last 30 lines of ${logFile} (PCC_E2E_KEEP=1 keeps the run's directory) ---\n${tail(logFile, 30)}`)
+    this.name = 'ComponentError'
+  }
+}
+
+export function tail(file: string, lines: number): string {
+  try {
+    return readFileSync(file, 'utf8').split('\n').filter((l, i, all) => l !== '' || i < all.length - 1).slice(-lines).join('\n')
+  } catch {
+    return '(no log)'
+  }
+}
+
+export interface Managed {
+  name: string
+  child: ChildProcess
+  logFile: string
+  /** Resolves with the exit code (or the signal's name) when the process ends. */
+  exited: Promise<number | string>
+  /** Set once the process has ended. */
+  exit: number | string | undefined
+}
+
+export class Supervisor {
+  readonly processes: Managed[] = []
+  private stopping = false
+
+  constructor(private readonly dir: string) {}
+
+  logFile(name: string): string {
+    return join(this.dir, `${name}.log`)
+  }
+
+  start(name: string, command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Managed {
+    const logFile = this.logFile(name)
+    const fd = openSync(logFile, 'a')
+    let child: ChildProcess
+    try {
+      // setpriv (util-linux) makes the kernel SIGKILL the component if this process dies without
+      // cleaning up (kill -9, a crash): no control plane outlives its test run.
+      child = setpriv === undefined
+        ? spawn(command, args, { stdio: ['ignore', fd, fd], env })
+        : spawn(setpriv, ['--pdeathsig', 'KILL', '--', command, ...args], { stdio: ['ignore', fd, fd], env })
+    } finally {
+      closeSync(fd)
+    }
+    const managed: Managed = { name, child, logFile, exited: Promise.resolve(0), exit: undefined }
+    managed.exited = new Promise((resolve) => {
+      child.once('error', (error) => {
+        managed.exit = `spawn error: ${error.message}`
+        resolve(managed.exit)
+      })
+      child.once('exit', (code, signal) => {
+        managed.exit = code ?? signal ?? 'unknown'
+        if (!this.stopping) process.stderr.write(`e2e cluster: ${name} exited unexpectedly (${String(managed.exit)}); its log: ${logFile}\n`)
+        resolve(managed.exit)
+      })
+    })
+    this.processes.push(managed)
+    return managed
+  }
+
+  /**
+   * Polls check until it returns true, failing with the component's log if the process ends first
+   * or timeoutMs passes. check may throw; the last error is reported.
+   */
+  async waitReady(managed: Managed, what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    let last = ''
+    for (let delay = 100; ; delay = Math.min(delay * 2, 1000)) {
+      if (managed.exit !== undefined) throw new ComponentError(managed.name, `exited (${String(managed.exit)}) before ${what}`, managed.logFile)
+      try {
+        if (await check()) return
+      } catch (error) {
+        last = error instanceof Error ? error.message : String(error)
+      }
+      if (Date.now() > deadline) {
+        throw new ComponentError(managed.name, `not ${what} after ${Math.round(timeoutMs / 1000)}s${last ? ` (last check: ${last})` : ''}`, managed.logFile)
+      }
+      await new Promise((r) => setTimeout(r, delay))
+    }
+  }
+
+  /** Stops one process: SIGTERM, then SIGKILL after graceMs. */
+  async stopOne(managed: Managed, graceMs = 5000): Promise<void> {
+    if (managed.exit !== undefined) return
+    managed.child.kill('SIGTERM')
+    const timer = setTimeout(() => managed.child.kill('SIGKILL'), graceMs)
+    await managed.exited
+    clearTimeout(timer)
+  }
+
+  /** Stops every process but those named in `last` at once, then those, in the order given. */
+  async stopAll(last: string[] = [], graceMs = 5000): Promise<void> {
+    this.stopping = true
+    await Promise.all(this.processes.filter((m) => !last.includes(m.name)).map((m) => this.stopOne(m, graceMs)))
+    for (const name of last) for (const m of this.processes.filter((p) => p.name === name)) await this.stopOne(m, graceMs)
+  }
+
+  /** For process 'exit' handlers, which cannot wait: SIGKILL to everything still running. */
+  killAllNow(): void {
+    this.stopping = true
+    for (const managed of this.processes) if (managed.exit === undefined) managed.child.kill('SIGKILL')
+  }
+}
