@@ -55,14 +55,8 @@ done
 [[ ${#components[@]} -gt 0 ]] || components=("${all_components[@]}")
 wanted() { local c; for c in "${components[@]}"; do [[ "$c" == "$1" ]] && return 0; done; return 1; }
 
-# The version a wrapper module requires, e.g. module_version tools/e2e/kwok sigs.k8s.io/kwok -> v0.8.0.
-module_version() {
-  local gomod="$root/$1/go.mod" v
-  [[ -f "$gomod" ]] || die "$gomod is missing"
-  v="$(awk -v m="$2" '($1 == "require" && $2 == m) || ($1 == m && $2 ~ /^v/) { print ($1 == m ? $2 : $3); exit }' "$gomod")"
-  [[ -n "$v" ]] || die "$gomod does not require $2"
-  printf '%s\n' "$v"
-}
+# shellcheck source=scripts/lib/go-tools.sh
+source "$root/scripts/lib/go-tools.sh"
 
 kubernetes_version="$(module_version tools/e2e/kubernetes k8s.io/kubernetes)"
 [[ "$kubernetes_version" =~ ^v1\.([0-9]+)\.[0-9]+$ ]] || die "unexpected Kubernetes version $kubernetes_version in tools/e2e/kubernetes/go.mod"
@@ -79,22 +73,8 @@ etcd_path="$e2e_dir/etcd-$etcd_version/etcd"
 kwok_path="$e2e_dir/kwok-$kwok_version/kwok"
 metacontroller_path="$e2e_dir/metacontroller-$metacontroller_version/metacontroller"
 
-go_cmd=""
-find_go() {
-  [[ -n "$go_cmd" ]] && return 0
-  if [[ -n "${GO:-}" ]]; then
-    go_cmd="$GO"
-  elif command -v go >/dev/null 2>&1; then
-    go_cmd="go"
-  elif [[ -x /usr/local/go/bin/go ]]; then
-    go_cmd="/usr/local/go/bin/go"
-  fi
-  if [[ -z "$go_cmd" ]] || ! "$go_cmd" version >/dev/null 2>&1; then
-    die "Go is needed to build the e2e control plane (Kubernetes $kubernetes_version, etcd $etcd_version, kwok $kwok_version), but '${go_cmd:-go}' was not found.
-  Install Go >= 1.26 (https://go.dev/dl/) and put it on PATH (e.g. export PATH=/usr/local/go/bin:\$PATH),
-  or point GO at the go binary."
-  fi
-  log "using $("$go_cmd" version)"
+find_go_e2e() {
+  find_go "the e2e control plane (Kubernetes $kubernetes_version, etcd $etcd_version, kwok $kwok_version)"
   export CGO_ENABLED=0 GOFLAGS="-mod=readonly -buildvcs=false"
 }
 
@@ -176,7 +156,7 @@ if wanted kubernetes; then
   missing=0
   for c in "${kubernetes_commands[@]}"; do [[ -x "$kubernetes_dir/$c" ]] || missing=1; done
   if [[ $missing -eq 1 ]]; then
-    find_go
+    find_go_e2e
     # What hack/lib/version.sh sets for a release, so that `kubectl version`, helm and kwok see
     # the real server version instead of v0.0.0. buildDate is the release commit's time, which
     # the module proxy records, so the binaries do not depend on when they were built.
@@ -201,7 +181,7 @@ fi
 
 if wanted etcd; then
   if [[ ! -x "$etcd_path" ]]; then
-    find_go
+    find_go_e2e
     build etcd "$etcd_version" "~30 s" tools/e2e/etcd "${etcd_path%/*}" \
       "-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=$etcd_version" go.etcd.io/etcd/server/v3
     # The main package is the module root: go build names the binary after the path element before
@@ -237,14 +217,14 @@ write_kwok_stages() {
 
 if wanted kwok; then
   if [[ ! -x "$kwok_path" ]]; then
-    find_go
+    find_go_e2e
     build kwok "$kwok_version" "~1 min" tools/e2e/kwok "${kwok_path%/*}" \
       "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${kwok_version#v}" sigs.k8s.io/kwok/cmd/kwok
     check_version kwok "*${kwok_version#v}*" --version
     install_binary kwok "${kwok_path%/*}"
   fi
   if [[ ! -f "${kwok_path%/*}/stages.yaml" ]]; then
-    find_go
+    find_go_e2e
     write_kwok_stages "${kwok_path%/*}/stages.yaml"
   fi
   link kwok "$kwok_path"
@@ -259,7 +239,7 @@ if wanted metacontroller; then
     log "  the Go module proxy refuses github.com/metacontroller/metacontroller (403 \"This module version"
     log "  is not available\"). Set METACONTROLLER_BIN to a metacontroller binary to run the real one."
   else
-    find_go
+    find_go_e2e
     build metacontroller "$metacontroller_version" "~3 min" tools/e2e/metacontroller "${metacontroller_path%/*}" \
       "-s -w" metacontroller/pkg/cmd/metacontroller
     check_version metacontroller "*" --help

@@ -36,14 +36,8 @@ case "${1:-}" in
 esac
 [[ $# -le 1 ]] || die "expected at most one argument"
 
-# The version a wrapper module requires, e.g. module_version tools/helm helm.sh/helm/v3 -> v3.21.4.
-module_version() {
-  local gomod="$root/$1/go.mod" v
-  [[ -f "$gomod" ]] || die "$gomod is missing"
-  v="$(awk -v m="$2" '($1 == "require" && $2 == m) || ($1 == m && $2 ~ /^v/) { print ($1 == m ? $2 : $3); exit }' "$gomod")"
-  [[ -n "$v" ]] || die "$gomod does not require $2"
-  printf '%s\n' "$v"
-}
+# shellcheck source=scripts/lib/go-tools.sh
+source "$root/scripts/lib/go-tools.sh"
 
 helm_version="$(module_version tools/helm helm.sh/helm/v3)"
 [[ "$helm_version" =~ ^v3\.[0-9]+\.[0-9]+$ ]] || die "unexpected helm version $helm_version in tools/helm/go.mod"
@@ -58,24 +52,6 @@ fi
 
 helm_path="$cache/tools/helm-$helm_version/helm"
 promtool_path="$cache/tools/promtool-v$promtool_version/promtool"
-
-go_cmd=""
-find_go() {
-  [[ -n "$go_cmd" ]] && return 0
-  if [[ -n "${GO:-}" ]]; then
-    go_cmd="$GO"
-  elif command -v go >/dev/null 2>&1; then
-    go_cmd="go"
-  elif [[ -x /usr/local/go/bin/go ]]; then
-    go_cmd="/usr/local/go/bin/go"
-  fi
-  if [[ -z "$go_cmd" ]] || ! "$go_cmd" version >/dev/null 2>&1; then
-    die "Go is needed to build helm $helm_version and promtool $promtool_version, but '${go_cmd:-go}' was not found.
-  Install Go >= 1.26 (https://go.dev/dl/) and put it on PATH (e.g. export PATH=/usr/local/go/bin:\$PATH),
-  or point GO at the go binary."
-  fi
-  log "using $("$go_cmd" version)"
-}
 
 tmp_files=()
 cleanup() { [[ ${#tmp_files[@]} -eq 0 ]] || rm -f "${tmp_files[@]}"; }
@@ -118,7 +94,7 @@ link() {
 }
 
 if [[ ! -x "$helm_path" ]]; then
-  find_go
+  find_go "helm $helm_version and promtool $promtool_version"
   # The k8sVersion values are what helm's own Makefile sets for a release: the default
   # Capabilities.KubeVersion of `helm template` (client-go v0.X.Y -> Kubernetes 1.X). Without them
   # helm assumes Kubernetes 1.20. The hook passes --kube-version explicitly anyway.
@@ -137,7 +113,7 @@ fi
 link helm "$helm_path"
 
 if [[ ! -x "$promtool_path" ]]; then
-  find_go
+  find_go "helm $helm_version and promtool $promtool_version"
   build promtool "$promtool_version" "~3-4 min" tools/promtool github.com/prometheus/prometheus/cmd/promtool "$promtool_path" "-s -w \
     -X github.com/prometheus/common/version.Version=$promtool_version \
     -X github.com/prometheus/common/version.Revision=$prometheus_module_version \

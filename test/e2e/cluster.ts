@@ -95,7 +95,8 @@ const serviceIp = '10.96.0.1'
 
 const defaultNodeResources: NodeResources = { cpu: '64', memory: '256Gi', pods: '500' }
 
-async function freePort(): Promise<number> {
+/** A free TCP port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer()
     server.once('error', reject)

@@ -1,23 +1,13 @@
 // Installs this checkout's controller into a local cluster: the generated CRD, hook servers started
 // from src/ on loopback, and the CompositeController from metacontroller/ pointed at them.
 import { readFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { parse } from 'yaml'
 import { ROOT } from '../helpers/env.js'
 import { startHookProcess, type HookProcess } from '../helpers/hook-process.js'
-import type { Cluster } from './cluster.js'
+import { freePort, type Cluster } from './cluster.js'
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))))
-    })
-  })
-}
+export { freePort }
 
 /** A hook process on `port` (a restarted hook keeps the address Metacontroller calls). */
 export async function startHook(port: number, env: Record<string, string> = {}): Promise<HookProcess> {
