@@ -9,17 +9,19 @@ import { freePort, installController, startHook } from '../test/e2e/controller.j
 const cluster = await startCluster({ metacontroller: 'required' })
 const hook = await startHook(await freePort(), { LOG_LEVEL: 'info' })
 hook.child.stdout?.pipe(process.stdout)
-let stopping = false
+// On Ctrl-C the harness's own handlers stop the cluster and remove its directory; the hook is ours.
+const state = { interrupted: false }
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    state.interrupted = true
+    void hook.stop()
+  })
+}
 const stop = async (code: number) => {
-  if (stopping) return
-  stopping = true
-  console.log('\nstopping the hook and the cluster...')
   await hook.stop()
   await cluster.stop()
   process.exit(code)
 }
-process.on('SIGINT', () => void stop(0))
-process.on('SIGTERM', () => void stop(0))
 try {
   await installController(cluster, await hook.listening)
   await cluster.kubectlOk(['create', 'namespace', 'example'])
@@ -37,6 +39,10 @@ try {
     ].join('\n')
   )
 } catch (error) {
-  console.error(error instanceof Error ? error.message : String(error))
-  await stop(1)
+  // Interrupted while setting up: the kubectl that failed was interrupted too, and the harness is
+  // already stopping the cluster.
+  if (!state.interrupted) {
+    console.error(error instanceof Error ? error.message : String(error))
+    await stop(1)
+  }
 }
