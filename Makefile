@@ -76,7 +76,7 @@ bench: dependencies ## Run the sync benchmark
 	npm run bench
 
 .PHONY: e2e-tools
-e2e-tools: ## Build the pinned Kubernetes, etcd, kwok and Metacontroller into the cache (first run: tens of minutes)
+e2e-tools: ## Build the pinned Kubernetes, etcd, kwok and Metacontroller into the cache (first run: about 7 minutes on 2 cores)
 	scripts/install-e2e-tools.sh >/dev/null
 
 .PHONY: e2e
