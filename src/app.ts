@@ -1,40 +1,40 @@
-// buildApp(config) -> a Fastify instance with every route registered. It never listens: server.ts
-// owns that, and tests drive the app through inject().
+// buildApp(config) -> a Fastify instance with its routes registered. It never listens: server.ts
+// owns that, and tests drive the app through inject(). One app serves everything (plain HTTP on
+// loopback, and the tests); with mutual TLS, server.ts builds two apps sharing one metrics registry
+// and one renderer: the hooks over HTTPS, the probes and /metrics over plain HTTP.
 import sensible from '@fastify/sensible'
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import type { ServerOptions as HttpsServerOptions } from 'node:https'
 import type { Config } from './config.js'
 import { hookRoutes } from './hooks/routes.js'
 import { healthPlugin } from './plugins/health.js'
-import { createMetrics, metricsPlugin } from './plugins/metrics.js'
+import { createMetrics, metricsPlugin, type HookMetrics } from './plugins/metrics.js'
 import { chartDigest } from './render/chart-digest.js'
 import { Renderer } from './render/renderer.js'
+
+/** hooks: POST /sync, /finalize (and every route of src/hooks/routes.ts); ops: /healthz, /readyz, /metrics. */
+export type AppPart = 'hooks' | 'ops'
+
+/** What the apps of one process share. */
+export interface AppServices {
+  metrics: HookMetrics
+  renderer: Renderer
+}
 
 export interface AppOptions {
   config: Config
   logger?: FastifyServerOptions['logger']
   /** The clock of condition transitions; the wall clock unless a test fixes it. */
   now?: () => string
+  /** The routes to register; both parts unless told. */
+  parts?: readonly AppPart[]
+  /** Shared by the apps of one process; made here when absent. */
+  services?: AppServices
+  /** Serve HTTPS with these options (src/tls.ts httpsOptions) rather than plain HTTP. */
+  https?: HttpsServerOptions
 }
 
-export async function buildApp({ config, logger, now }: AppOptions): Promise<FastifyInstance> {
-  const app = Fastify({
-    logger: logger ?? { level: config.logLevel },
-    bodyLimit: config.bodyLimitBytes,
-    // One line per failed hook call is logged by the hook routes; successful calls log at debug.
-    logController: new LogController({ disableRequestLogging: true }),
-    return503OnClosing: true
-  })
-  await app.register(sensible)
-  // While closing, answer the requests in flight with `Connection: close`: a kept-alive connection
-  // would otherwise hold app.close() (and the pod's shutdown) until its keep-alive timeout.
-  let closing = false
-  app.addHook('preClose', async () => {
-    closing = true
-  })
-  app.addHook('onSend', async (_request, reply) => {
-    if (closing) void reply.header('connection', 'close')
-  })
-
+export async function createServices(config: Config): Promise<AppServices> {
   const metrics = createMetrics()
   const renderer = new Renderer(
     {
@@ -49,12 +49,40 @@ export async function buildApp({ config, logger, now }: AppOptions): Promise<Fas
     metrics.observer
   )
   metrics.setCacheEntries(() => renderer.size)
+  return { metrics, renderer }
+}
 
-  await app.register(metricsPlugin, { metrics })
-  await app.register(healthPlugin, { helmBin: config.helmBin, promtoolBin: config.promtoolBin, timeoutMs: config.renderTimeoutMs })
-  await app.register(hookRoutes, {
-    deps: { renderer, now: now ?? (() => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z')), retryAfterSeconds: config.retryAfterSeconds },
-    metrics
+export async function buildApp({ config, logger, now, parts = ['hooks', 'ops'], services, https }: AppOptions): Promise<FastifyInstance> {
+  const options = {
+    logger: logger ?? { level: config.logLevel },
+    bodyLimit: config.bodyLimitBytes,
+    // One line per failed hook call is logged by the hook routes; successful calls log at debug.
+    logController: new LogController({ disableRequestLogging: true }),
+    return503OnClosing: true
+  }
+  // The HTTPS instance differs from the HTTP one only in the type of app.server (server.ts reloads its certificate).
+  const app = https ? (Fastify({ ...options, https }) as unknown as FastifyInstance) : Fastify(options)
+  await app.register(sensible)
+  // While closing, answer the requests in flight with `Connection: close`: a kept-alive connection
+  // would otherwise hold app.close() (and the pod's shutdown) until its keep-alive timeout.
+  let closing = false
+  app.addHook('preClose', async () => {
+    closing = true
   })
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) void reply.header('connection', 'close')
+  })
+
+  const { metrics, renderer } = services ?? (await createServices(config))
+  if (parts.includes('ops')) {
+    await app.register(metricsPlugin, { metrics })
+    await app.register(healthPlugin, { helmBin: config.helmBin, promtoolBin: config.promtoolBin, timeoutMs: config.renderTimeoutMs })
+  }
+  if (parts.includes('hooks')) {
+    await app.register(hookRoutes, {
+      deps: { renderer, now: now ?? (() => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z')), retryAfterSeconds: config.retryAfterSeconds },
+      metrics
+    })
+  }
   return app
 }

@@ -3,6 +3,7 @@
 import { availableParallelism } from 'node:os'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { loadTlsConfig, plainHttpHostProblem, type TlsConfig } from './tls.js'
 
 export interface Config {
   host: string
@@ -21,6 +22,10 @@ export interface Config {
   bodyLimitBytes: number
   /** How soon Metacontroller calls again after a transient failure (helm missing, timeout). */
   retryAfterSeconds: number
+  /** Mutual TLS of the hook port (src/tls.ts); undefined: plain HTTP, on loopback unless opted in. */
+  tls: TlsConfig | undefined
+  /** Plain-HTTP port of /healthz, /readyz and /metrics; undefined: served on the hook's port. */
+  opsPort: number | undefined
 }
 
 export class ConfigError extends Error {
@@ -51,8 +56,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (problem) problems.push(`${name}=${JSON.stringify(value)}: ${problem}`)
     return value
   }
+  const tls = loadTlsConfig(env, problems)
   const config: Config = {
-    host: str('HOST', '0.0.0.0'),
+    host: str('HOST', tls ? '0.0.0.0' : '127.0.0.1', (v) => plainHttpHostProblem(v, tls, env)),
     port: int('PORT', 8080, 0, 65535),
     logLevel: str('LOG_LEVEL', 'info', (v) => (LOG_LEVELS.includes(v) ? undefined : `must be one of ${LOG_LEVELS.join(', ')}`)),
     helmBin: str('HELM_BIN', 'helm'),
@@ -65,8 +71,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     renderConcurrency: int('RENDER_CONCURRENCY', Math.max(2, availableParallelism()), 1, 256),
     renderMaxQueue: int('RENDER_MAX_QUEUE', 256, 0, 100_000),
     bodyLimitBytes: int('BODY_LIMIT_BYTES', 8 * 1024 * 1024, 1024, 256 * 1024 * 1024),
-    retryAfterSeconds: int('RETRY_AFTER_SECONDS', 10, 1, 3600)
+    retryAfterSeconds: int('RETRY_AFTER_SECONDS', 10, 1, 3600),
+    tls,
+    // With TLS the kubelet's probes and scrapers, which have no client certificate, need a port of their own.
+    opsPort: tls || env.OPS_PORT ? int('OPS_PORT', 8081, 0, 65535) : undefined
   }
+  if (config.opsPort !== undefined && config.opsPort !== 0 && config.opsPort === config.port) problems.push(`OPS_PORT=${config.opsPort}: must differ from PORT`)
   if (problems.length > 0) throw new ConfigError(problems)
   return config
 }
