@@ -22,6 +22,9 @@ KUBECTL ?= kubectl
 KUSTOMIZE_DIR ?= metacontroller/
 DELETE_NAMESPACE ?=
 CONFIRM ?=
+RENEW ?=
+# make install's certificates (git-ignored), read by the kustomization's secretGenerator.
+CERTS_DIR := $(patsubst %/,%,$(KUSTOMIZE_DIR))/certs
 
 SELECT := awk -f tools/select-manifests.awk
 # Never deleted by `make uninstall`: the CRD (deleting it deletes every PrometheusCluster), claims
@@ -95,19 +98,23 @@ bench-e2e: dependencies e2e-tools ## Seconds for 100 PrometheusClusters to conve
 image: ## docker build -t IMAGE (default prometheus-cluster-controller:0.1.0; needs a Docker engine)
 	$(DOCKER) build -t $(IMAGE) .
 
+.PHONY: certs
+certs: ## The CA and the hook's and Metacontroller's certificates in metacontroller/certs/ (kept; RENEW=1 issues new ones)
+	scripts/make-certs.sh $(if $(filter 1 yes true,$(RENEW)),--renew) $(CERTS_DIR)
+
 .PHONY: install
-install: ## kubectl apply the CRD, hook and CompositeController (metacontroller/)
+install: certs ## kubectl apply the CRD, hook, TLS Secrets, NetworkPolicy and CompositeController (metacontroller/)
 	$(KUBECTL) apply -k $(KUSTOMIZE_DIR)
 
 .PHONY: uninstall
-uninstall: ## Delete the hook and CompositeController; keeps the CRD, PVCs (and namespace unless DELETE_NAMESPACE=1)
+uninstall: certs ## Delete the hook and CompositeController; keeps the CRD, PVCs (and namespace unless DELETE_NAMESPACE=1)
 	@stream="$$($(UNINSTALL_STREAM))"; \
 	echo 'Deleting, in this order (the CRD, every PrometheusCluster and PersistentVolumeClaims are kept):'; \
 	printf '%s\n' "$$stream" | $(SELECT) -v list=1 | sed 's/^/  /'; \
 	printf '%s\n' "$$stream" | $(KUBECTL) delete --ignore-not-found -f -
 
 .PHONY: uninstall-crd
-uninstall-crd: ## Delete the PrometheusCluster CRD and EVERY PrometheusCluster (needs CONFIRM=yes)
+uninstall-crd: certs ## Delete the PrometheusCluster CRD and EVERY PrometheusCluster (needs CONFIRM=yes)
 	@crd="$$($(MANIFESTS) | $(SELECT) -v list=1 -v kinds='^CustomResourceDefinition$$' -v names='$(CRD_NAMES)')"; \
 	[[ -n "$$crd" ]] || { echo "no PrometheusCluster CRD in $(KUSTOMIZE_DIR)" >&2; exit 1; }; \
 	echo "This deletes $$crd and with it every PrometheusCluster in the cluster:"; \
