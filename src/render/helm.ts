@@ -13,9 +13,14 @@ export interface HelmOptions {
 export async function helmTemplate(release: string, namespace: string, values: unknown, options: HelmOptions, observer?: ProcessObserver): Promise<string> {
   const args = ['template', release, options.chartPath, '--namespace', namespace, '--kube-version', options.kubeVersion, '--values', '-']
   const result = await run('helm', options.helmBin, args, { stdin: JSON.stringify(values), timeoutMs: options.timeoutMs }, observer)
+  if (result.signal !== null) {
+    // Not cached: a killed helm says nothing about its input.
+    throw new HookError('RenderFailed', `helm template was killed by ${result.signal}`, { transient: true })
+  }
   if (result.exitCode !== 0) {
-    // Not cached: a crashed or killed helm must not poison the cache for this input.
-    throw new HookError('RenderFailed', `helm template failed (exit ${result.exitCode}): ${tail(result.stderr || result.stdout)}`, { transient: true })
+    // helm template is deterministic: the same chart and values fail the same way again, so the
+    // failure is cached with the input and retried only when the spec or the chart changes.
+    throw new HookError('RenderFailed', `helm template failed (exit ${String(result.exitCode)}): ${tail(result.stderr || result.stdout)}`)
   }
   return result.stdout
 }

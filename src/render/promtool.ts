@@ -14,6 +14,10 @@ export interface PromtoolOptions {
 
 async function check(args: string[], what: string, options: PromtoolOptions, observer?: ProcessObserver): Promise<void> {
   const result = await run('promtool', options.promtoolBin, args, { timeoutMs: options.timeoutMs }, observer)
+  if (result.signal !== null) {
+    // A killed promtool judged nothing: not a verdict to cache.
+    throw new HookError('RenderFailed', `promtool was killed by ${result.signal} while checking the ${what}`, { transient: true })
+  }
   if (result.exitCode !== 0) {
     const output = `${result.stdout}\n${result.stderr}`.replaceAll(/\S*pcc-promtool-[^/\s]*\//g, '')
     throw new HookError('InvalidConfiguration', `promtool rejected the ${what}: ${tail(output)}`)
@@ -28,14 +32,14 @@ async function check(args: string[], what: string, options: PromtoolOptions, obs
 export async function checkPrometheusFiles(files: PrometheusFiles, options: PromtoolOptions, observer?: ProcessObserver): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'pcc-promtool-'))
   try {
+    // Every file is written before any check starts, so no check can fail while another await is
+    // pending and leave its rejection unhandled.
     const configPath = join(dir, 'prometheus.yml')
+    const rulesPath = join(dir, 'rules.yaml')
     await writeFile(configPath, files.config, { mode: 0o600 })
+    if (files.rules !== '') await writeFile(rulesPath, files.rules, { mode: 0o600 })
     const checks = [check(['check', 'config', '--syntax-only', configPath], 'configuration', options, observer)]
-    if (files.rules !== '') {
-      const rulesPath = join(dir, 'rules.yaml')
-      await writeFile(rulesPath, files.rules, { mode: 0o600 })
-      checks.push(check(['check', 'rules', rulesPath], 'rules', options, observer))
-    }
+    if (files.rules !== '') checks.push(check(['check', 'rules', rulesPath], 'rules', options, observer))
     const results = await Promise.allSettled(checks)
     const rejected = results.find((r) => r.status === 'rejected')
     if (rejected) throw rejected.reason

@@ -12,7 +12,10 @@ export interface RunOptions {
 }
 
 export interface RunResult {
-  exitCode: number
+  /** The exit status, or null when a signal ended the process. */
+  exitCode: number | null
+  /** The signal that ended the process, if one did. */
+  signal: NodeJS.Signals | null
   stdout: string
   stderr: string
 }
@@ -26,6 +29,12 @@ export interface ProcessObserver {
 const DEFAULT_MAX_OUTPUT = 16 * 1024 * 1024
 
 /**
+ * How long output may still arrive after the process exited. A descendant that inherited the
+ * pipes can hold them open for ever; the run ends this long after the exit regardless.
+ */
+export const PIPE_GRACE_MS = 500
+
+/**
  * helm and promtool live for tens of milliseconds: the Go garbage collector only costs them time
  * (helm template: 39 -> 32 ms here) while peak memory stays the same (45 MB), so it is off.
  */
@@ -34,15 +43,24 @@ const GO_ENV = { GOGC: 'off' }
 export function run(tool: string, bin: string, args: readonly string[], options: RunOptions, observer?: ProcessObserver): Promise<RunResult> {
   const maxOutput = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT
   return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'], cwd: options.cwd, env: { ...process.env, ...GO_ENV } })
+    // Its own process group, so that a kill reaches anything it started too.
+    const child = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'], cwd: options.cwd, env: { ...process.env, ...GO_ENV }, detached: true })
     observer?.started(tool)
+    const killGroup = () => {
+      if (child.pid === undefined) return
+      try {
+        process.kill(-child.pid, 'SIGKILL')
+      } catch {
+        // the group is gone already
+      }
+    }
     const stdout: Buffer[] = []
     const stderr: Buffer[] = []
     let size = 0
     let failure: HookError | undefined
     const fail = (error: HookError) => {
       failure ??= error
-      child.kill('SIGKILL')
+      killGroup()
     }
     const timer = setTimeout(() => {
       fail(new HookError('RenderTimeout', `${tool} did not finish within ${options.timeoutMs} ms`, { transient: true }))
@@ -58,12 +76,22 @@ export function run(tool: string, bin: string, args: readonly string[], options:
       // The process exited before reading all of its input; its exit status says why.
     })
     let settled = false
+    let graceTimer: NodeJS.Timeout | undefined
     const settle = (): boolean => {
       if (settled) return false
       settled = true
       clearTimeout(timer)
+      clearTimeout(graceTimer)
       observer?.exited(tool)
       return true
+    }
+    const finish = (code: number | null, signal: NodeJS.Signals | null) => {
+      if (!settle()) return
+      if (failure) {
+        reject(failure)
+        return
+      }
+      resolve({ exitCode: code, signal, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') })
     }
     child.on('error', (error: NodeJS.ErrnoException) => {
       const missing = error.code === 'ENOENT' || error.code === 'EACCES'
@@ -75,18 +103,17 @@ export function run(tool: string, bin: string, args: readonly string[], options:
       // A process that never started emits no 'close' of its own.
       if (child.pid === undefined && settle() && failure) reject(failure)
     })
-    child.on('close', (code, signal) => {
-      if (!settle()) return
-      if (failure) {
-        reject(failure)
-        return
-      }
-      resolve({
-        exitCode: code ?? (signal ? 128 : 1),
-        stdout: Buffer.concat(stdout).toString('utf8'),
-        stderr: Buffer.concat(stderr).toString('utf8')
-      })
+    // 'close' comes once the process exited and its pipes closed. A descendant holding the pipes
+    // (a shell's background job) would keep it from ever coming: after the exit, wait only briefly.
+    child.on('exit', (code, signal) => {
+      graceTimer = setTimeout(() => {
+        killGroup()
+        child.stdout.destroy()
+        child.stderr.destroy()
+        finish(code, signal)
+      }, PIPE_GRACE_MS)
     })
+    child.on('close', (code, signal) => finish(code, signal))
     child.stdin.end(options.stdin ?? '')
   })
 }

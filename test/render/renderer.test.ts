@@ -104,12 +104,39 @@ t.test('a raw config that is not YAML fails before any process starts', async (t
   t.equal(observer.counts['started:helm'], undefined)
 })
 
-t.test('stand-in helm that fails: RenderFailed with its message, not cached', async (t) => {
+t.test('stand-in helm that fails: RenderFailed with its message, cached with its input like any deterministic result', async (t) => {
   const helmBin = await standIn('helm', 'echo "Error: template: boom" >&2; exit 1')
   const { r, observer } = await renderer({ helm: { helmBin, chartPath: CHART_PATH, kubeVersion: '1.35.0', timeoutMs: 5000 } })
-  await t.rejects(r.render(...input('f')), { code: 'RenderFailed', transient: true, message: /exit 1.*template: boom/ })
-  await t.rejects(r.render(...input('f')), { code: 'RenderFailed' })
-  t.equal(observer.counts['started:helm'], 2, 'a failed render is tried again')
+  await t.rejects(r.render(...input('f')), { code: 'RenderFailed', transient: false, message: /exit 1.*template: boom/ })
+  await t.rejects(r.render(...input('f')), { code: 'RenderFailed', transient: false })
+  t.equal(observer.counts['started:helm'], 1, 'the same input is not rendered again')
+  await t.rejects(r.render(...input('f', { replicas: 2 })), { code: 'RenderFailed' })
+  t.equal(observer.counts['started:helm'], 2, 'another input is')
+})
+
+t.test('stand-in helm killed by a signal: RenderFailed, transient, tried again', async (t) => {
+  const helmBin = await standIn('helm', 'kill -9 $$')
+  const { r, observer } = await renderer({ helm: { helmBin, chartPath: CHART_PATH, kubeVersion: '1.35.0', timeoutMs: 5000 } })
+  await t.rejects(r.render(...input('f2')), { code: 'RenderFailed', transient: true, message: /killed by SIGKILL/ })
+  await t.rejects(r.render(...input('f2')), { code: 'RenderFailed', transient: true })
+  t.equal(observer.counts['started:helm'], 2, 'a killed render is not cached')
+})
+
+t.test('stand-in promtool killed by a signal: no cached verdict, asked again', async (t) => {
+  const promtoolBin = await standIn('promtool', 'kill -9 $$')
+  const { r, observer } = await renderer({ promtool: { promtoolBin, timeoutMs: 5000 } })
+  await t.rejects(r.render(...input('f3')), { code: 'RenderFailed', transient: true, message: /promtool was killed by SIGKILL/ })
+  await t.rejects(r.render(...input('f3')), { code: 'RenderFailed', transient: true })
+  t.equal(observer.counts['started:promtool'], 2, 'not judged: not cached as an invalid configuration')
+})
+
+t.test('stand-in helm whose background job holds its output open: the render ends anyway and frees its slot', async (t) => {
+  const helmBin = await standIn('helm', 'sleep 30 & echo "a: [unclosed"')
+  const { r, observer } = await renderer({ helm: { helmBin, chartPath: CHART_PATH, kubeVersion: '1.35.0', timeoutMs: 20_000 }, concurrency: 1 })
+  const started = Date.now()
+  await t.rejects(r.render(...input('f4')), { code: 'RenderFailed', message: /invalid YAML/ })
+  t.ok(Date.now() - started < 5000, `answered in ${Date.now() - started} ms, not when the background job ends`)
+  t.equal(observer.running, 0, 'the slot is free')
 })
 
 t.test('stand-in helm that prints something other than the children: RenderFailed', async (t) => {
