@@ -2,8 +2,10 @@
 // only structural schemas, so JSON-Schema constructs TypeBox emits are rewritten in one visible pass:
 //   const                          -> enum of one value
 //   anyOf of literals              -> type + enum
-//   int-or-string unions           -> x-kubernetes-int-or-string with the canonical anyOf
-//   patternProperties (records)    -> additionalProperties (key patterns are checked by the hook)
+//   int-or-string unions           -> x-kubernetes-int-or-string with the canonical anyOf; the
+//                                     branches' own checks (minimum, pattern, maxLength) on the
+//                                     field itself, where each applies only to its own type
+//   patternProperties (records)    -> additionalProperties, and a CEL rule for a key pattern
 //   additionalProperties: false    -> dropped (the API server prunes unknown fields instead)
 //   $id, $schema, required fields that have defaults -> dropped
 import { stringify } from 'yaml'
@@ -47,8 +49,13 @@ export function toStructural(node: JsonObject): JsonObject {
         out.enum = literals
       } else if (node['x-kubernetes-int-or-string'] === true) {
         out.anyOf = [{ type: 'integer' }, { type: 'string' }]
-        const pattern = value.map((b) => (isObject(b) ? b.pattern : undefined)).find((p) => typeof p === 'string')
-        if (pattern !== undefined) out.pattern = pattern
+        for (const branch of value.filter(isObject)) {
+          for (const [check, limit] of Object.entries(branch)) {
+            if (check === 'type') continue
+            if (check in out) throw new Error(`int-or-string branches both set ${check}: ${JSON.stringify(value)}`)
+            out[check] = limit
+          }
+        }
       } else {
         throw new Error(`unsupported anyOf in CRD schema: ${JSON.stringify(value)}`)
       }
@@ -59,11 +66,23 @@ export function toStructural(node: JsonObject): JsonObject {
   if (node['x-kubernetes-preserve-unknown-fields'] === true) {
     out.type = 'object'
   } else if (isObject(node.patternProperties)) {
-    const [valueSchema] = Object.values(node.patternProperties)
+    const [[keyPattern, valueSchema] = ['', {}]] = Object.entries(node.patternProperties)
     out.type = 'object'
     out.additionalProperties = toStructural(valueSchema as JsonObject)
+    if (keyPattern !== ANY_KEY) {
+      const rules = Array.isArray(out['x-kubernetes-validations']) ? out['x-kubernetes-validations'] : []
+      out['x-kubernetes-validations'] = [...rules, { rule: `self.all(k, k.matches(${celString(keyPattern)}))`, message: `every key must match ${keyPattern}` }]
+    }
   }
   return out
+}
+
+/** The key pattern TypeBox gives a record with plain string keys. */
+const ANY_KEY = '^(.*)$'
+
+/** A CEL string literal. */
+function celString(text: string): string {
+  return `'${text.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`
 }
 
 function plain(schema: unknown): JsonObject {

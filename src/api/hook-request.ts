@@ -3,7 +3,6 @@
 // `namespace/name` (hook v2); both keyings are accepted.
 import { Type, type Static } from '@sinclair/typebox'
 import { API_VERSION, ClusterName, KIND } from './resource.js'
-import { PrometheusClusterSpec } from './spec.js'
 import type { PrometheusClusterStatus } from './status.js'
 
 const StringRecord = Type.Record(Type.String(), Type.String())
@@ -37,7 +36,10 @@ export const Parent = Type.Object(
     kind: Type.Literal(KIND),
     // A child's metadata, with the name limits of a PrometheusCluster and a required namespace.
     metadata: Type.Object({ ...ObjectMeta.properties, name: ClusterName, namespace: Type.String({ minLength: 1, maxLength: 63 }) }, { additionalProperties: true }),
-    spec: PrometheusClusterSpec,
+    // Validated on its own (src/api/validate.ts): a spec the hook cannot accept is reported in the
+    // resource's status, never answered with a 4xx that would leave the resource without a status
+    // and its finalizer stuck.
+    spec: Type.Optional(Type.Unknown()),
     // What the hook wrote last time, read only to keep the times of unchanged conditions: never a
     // reason to refuse a sync (see previousConditions in src/hooks/reconcile.ts).
     status: Type.Optional(Type.Unknown())
@@ -71,4 +73,27 @@ export interface SyncResponse {
 
 export interface FinalizeResponse extends SyncResponse {
   finalized: boolean
+}
+
+/** The body Metacontroller POSTs to the customize hook: the parent alone. */
+export const CustomizeRequest = Type.Object(
+  {
+    controller: Type.Optional(Type.Object({}, { additionalProperties: true })),
+    parent: Parent
+  },
+  { additionalProperties: true }
+)
+export type CustomizeRequest = Static<typeof CustomizeRequest>
+
+/** Objects Metacontroller should watch and send as `related` with every sync and finalize. */
+export interface RelatedResourceRule {
+  apiVersion: string
+  resource: string
+  namespace: string
+  names: string[]
+}
+
+/** The customize hook's response (v2 decodes it strictly). */
+export interface CustomizeResponse {
+  relatedResources: RelatedResourceRule[]
 }

@@ -1,11 +1,17 @@
-// Validates a hook body against Metacontroller's contract and the spec schema, filling in the
-// spec's defaults first (as the API server does), and says which field is wrong and how.
-import { TypeCompiler } from '@sinclair/typebox/compiler'
+// Validates a hook body in two parts, and says which field is wrong and how:
+// - the envelope (Metacontroller's contract: the parent's identity, the observed children). A body
+//   that fails it did not come from Metacontroller and is answered 422.
+// - the parent's spec, with its defaults filled in first (as the API server does). A spec that
+//   fails it is the resource's problem, reported in its status: the CRD and the hook check the same
+//   rules, but a spec stored before a stricter rule existed must still get a status and be deletable.
+import { TypeCompiler, type ValueErrorIterator } from '@sinclair/typebox/compiler'
 import { Value } from '@sinclair/typebox/value'
-import { HookRequest } from './hook-request.js'
+import { CustomizeRequest, HookRequest } from './hook-request.js'
 import { PrometheusClusterSpec } from './spec.js'
 
-const checker = TypeCompiler.Compile(HookRequest)
+const envelopeChecker = TypeCompiler.Compile(HookRequest)
+const customizeChecker = TypeCompiler.Compile(CustomizeRequest)
+const specChecker = TypeCompiler.Compile(PrometheusClusterSpec)
 const MAX_REPORTED = 10
 
 export interface FieldError {
@@ -14,41 +20,60 @@ export interface FieldError {
   message: string
 }
 
-export type Validated = { ok: true; request: HookRequest } | { ok: false; errors: FieldError[] }
+export type SpecVerdict =
+  | { ok: true; spec: PrometheusClusterSpec }
+  /** `view` is the spec cast to the schema (defaults where it is wrong), only for the status to read. */
+  | { ok: false; errors: FieldError[]; view: PrometheusClusterSpec }
 
-function dotted(pointer: string): string {
-  if (pointer === '') return '(body)'
-  return pointer
+export type Validated = { ok: true; request: HookRequest; spec: SpecVerdict } | { ok: false; errors: FieldError[] }
+
+function dotted(prefix: string, pointer: string): string {
+  if (pointer === '') return prefix || '(body)'
+  const path = pointer
     .slice(1)
     .split('/')
     .map((part) => part.replaceAll('~1', '/').replaceAll('~0', '~'))
-    .map((part, i) => (/^[0-9]+$/.test(part) ? `[${part}]` : i === 0 ? part : `.${part}`))
+    .map((part, i) => (/^[0-9]+$/.test(part) ? `[${part}]` : i === 0 && prefix === '' ? part : `.${part}`))
     .join('')
+  return `${prefix}${path}`
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
-/** Validates `body` in place: the parent's spec gains its defaults. */
-export function validateHookRequest(body: unknown): Validated {
-  if (isRecord(body) && isRecord(body.parent)) {
-    const parent = body.parent
-    if (parent.spec === undefined) parent.spec = {}
-    if (isRecord(parent.spec)) parent.spec = Value.Default(PrometheusClusterSpec, parent.spec)
-  }
-  if (checker.Check(body)) return { ok: true, request: body }
-  const errors: FieldError[] = []
+function fieldErrors(errors: ValueErrorIterator, prefix: string): FieldError[] {
+  const out: FieldError[] = []
   const seen = new Set<string>()
-  for (const error of checker.Errors(body)) {
-    const field = dotted(error.path)
+  for (const error of errors) {
+    const field = dotted(prefix, error.path)
     const key = `${field}\0${error.message}`
     if (seen.has(key)) continue
     seen.add(key)
-    errors.push({ field, message: error.message })
-    if (errors.length >= MAX_REPORTED) break
+    out.push({ field, message: error.message })
+    if (out.length >= MAX_REPORTED) break
   }
-  return { ok: false, errors }
+  return out
+}
+
+/** Checks a parent's spec (a missing one is `{}`, as the CRD defaults it), filling in its defaults. */
+export function validateSpec(raw: unknown): SpecVerdict {
+  const spec = raw === undefined ? Value.Default(PrometheusClusterSpec, {}) : isRecord(raw) ? Value.Default(PrometheusClusterSpec, raw) : raw
+  if (specChecker.Check(spec)) return { ok: true, spec }
+  return { ok: false, errors: fieldErrors(specChecker.Errors(spec), 'parent.spec'), view: Value.Cast(PrometheusClusterSpec, spec) }
+}
+
+/** Validates `body` in place: the parent's spec gains its defaults. */
+export function validateHookRequest(body: unknown): Validated {
+  if (!envelopeChecker.Check(body)) return { ok: false, errors: fieldErrors(envelopeChecker.Errors(body), '') }
+  const spec = validateSpec(body.parent.spec)
+  if (spec.ok) body.parent.spec = spec.spec
+  return { ok: true, request: body, spec }
+}
+
+/** Validates the customize hook's body: the parent's identity is all it needs. */
+export function validateCustomizeRequest(body: unknown): { ok: true; request: CustomizeRequest } | { ok: false; errors: FieldError[] } {
+  return customizeChecker.Check(body) ? { ok: true, request: body } : { ok: false, errors: fieldErrors(customizeChecker.Errors(body), '') }
 }
 
 export function describeErrors(errors: FieldError[]): string {

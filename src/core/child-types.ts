@@ -11,6 +11,14 @@ export const CHILD_TYPES = [
   { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', resource: 'poddisruptionbudgets' }
 ] as const
 
+export type ChildType = (typeof CHILD_TYPES)[number]
+export type ChildKind = ChildType['kind']
+
+/** The key of a type in a hook request's `children` (and `related`): `Kind.v1`, `Kind.group/version`. */
+export function typeKey(type: Pick<KubeObject, 'apiVersion' | 'kind'>): string {
+  return `${type.kind}.${type.apiVersion}`
+}
+
 const ORDER = new Map<string, number>(CHILD_TYPES.map((t, i) => [`${t.apiVersion}/${t.kind}`, i]))
 
 export function isChildType(object: Pick<KubeObject, 'apiVersion' | 'kind'>): boolean {

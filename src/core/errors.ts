@@ -2,7 +2,8 @@
 // reason in the resource's status; the message says it to a person.
 
 export type ErrorCode =
-  | 'InvalidRequest' // the hook body does not match Metacontroller's contract or the spec schema
+  | 'InvalidRequest' // the hook body does not match Metacontroller's contract
+  | 'InvalidSpec' // the parent's spec does not match the spec schema (reported in its status)
   | 'InvalidConfiguration' // Prometheus would reject the configuration or rules
   | 'RenderFailed' // helm failed or produced something unusable
   | 'RenderTimeout' // helm or promtool ran past the render timeout

@@ -1,5 +1,6 @@
 // Names and labels derived from a PrometheusCluster's name. They are stable: a cluster re-created
 // with the same name gets objects of the same names, and so the same volume claims.
+import type { ChildKind } from './child-types.js'
 
 export const MANAGED_BY = 'prometheus-cluster-controller'
 
@@ -9,6 +10,9 @@ export interface ClusterNames {
   headlessService: string
   configMap: string
   serviceAccount: string
+  role: string
+  roleBinding: string
+  podDisruptionBudget: string
   /** Name of the claim template; claims are `<claimTemplate>-<statefulSet>-<ordinal>`. */
   claimTemplate: string
 }
@@ -21,7 +25,27 @@ export function clusterNames(name: string): ClusterNames {
     headlessService: `${base}-headless`,
     configMap: `${base}-config`,
     serviceAccount: base,
+    role: base,
+    roleBinding: base,
+    podDisruptionBudget: base,
     claimTemplate: 'data'
+  }
+}
+
+/**
+ * Every child the chart can render for a cluster, by kind: the only objects an answer may return
+ * for it. A test renders every example and checks the chart stays within this list.
+ */
+export function childNames(name: string): Record<ChildKind, readonly string[]> {
+  const n = clusterNames(name)
+  return {
+    ServiceAccount: [n.serviceAccount],
+    Role: [n.role],
+    RoleBinding: [n.roleBinding],
+    ConfigMap: [n.configMap],
+    Service: [n.service, n.headlessService],
+    StatefulSet: [n.statefulSet],
+    PodDisruptionBudget: [n.podDisruptionBudget]
   }
 }
 

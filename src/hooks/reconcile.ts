@@ -1,9 +1,12 @@
 // One hook call: a validated request -> the desired children and the status. The safety rule
-// lives here: whatever goes wrong, the answer never drops or shrinks an observed child; it returns
-// the children as Metacontroller last applied them and says what went wrong in the status.
+// lives here: whatever goes wrong, the answer never drops or shrinks one of the cluster's own
+// children; it returns them as Metacontroller last applied them and says what went wrong in the
+// status. The answer that changes nothing is built from the hook's own knowledge (src/core/children.ts).
 import type { FastifyBaseLogger } from 'fastify'
 import type { HookRequest } from '../api/hook-request.js'
-import { observedStatefulSet, podsAreGone, unchangedChildren, withStatefulSetScaledToZero } from '../core/children.js'
+import type { PrometheusClusterSpec } from '../api/spec.js'
+import { describeErrors, type SpecVerdict } from '../api/validate.js'
+import { observedStatefulSet, podsAreGone, retentionOnDelete, unchangedChildren, withStatefulSetStopped, type Owner } from '../core/children.js'
 import { isHookError } from '../core/errors.js'
 import { clusterNames } from '../core/names.js'
 import { chartValues } from '../core/values.js'
@@ -28,29 +31,46 @@ function previousConditions(status: unknown): StatusInput['previousConditions'] 
   )
 }
 
-function statusInput(request: HookRequest, deps: ReconcileDeps): Omit<StatusInput, 'mode'> {
+function ownerOf(request: HookRequest): Owner {
+  return { name: request.parent.metadata.name, namespace: request.parent.metadata.namespace }
+}
+
+function specView(verdict: SpecVerdict): PrometheusClusterSpec {
+  return verdict.ok ? verdict.spec : verdict.view
+}
+
+function statusInput(request: HookRequest, spec: PrometheusClusterSpec, deps: ReconcileDeps): Omit<StatusInput, 'mode'> {
   const { parent } = request
+  const owner = ownerOf(request)
   return {
     name: parent.metadata.name,
     generation: parent.metadata.generation ?? 0,
-    spec: parent.spec,
+    spec,
     previousConditions: previousConditions(parent.status),
-    statefulSet: observedStatefulSet(request.children, clusterNames(parent.metadata.name).statefulSet),
+    // An orphaned StatefulSet of the cluster's name (not a child any more) is seen as a related
+    // object (the customize hook asks for it): its pods count until they are gone.
+    statefulSet: observedStatefulSet(request.children, owner) ?? observedStatefulSet(request.related ?? {}, owner),
     now: deps.now()
   }
 }
 
-export async function sync(request: HookRequest, deps: ReconcileDeps, log: FastifyBaseLogger): Promise<HookAnswer> {
-  const { parent } = request
-  const { name, namespace } = parent.metadata
-  const base = statusInput(request, deps)
-  if (parent.spec.paused === true) {
-    return { status: clusterStatus({ ...base, mode: 'paused' }), children: unchangedChildren(request.children) }
+export async function sync(request: HookRequest, verdict: SpecVerdict, deps: ReconcileDeps, log: FastifyBaseLogger): Promise<HookAnswer> {
+  const owner = ownerOf(request)
+  const base = statusInput(request, specView(verdict), deps)
+  if (!verdict.ok) {
+    const message = `The spec is not valid: ${describeErrors(verdict.errors)}.`
+    log.warn({ errors: verdict.errors }, 'keeping the last applied children: %s', message)
+    return { status: clusterStatus({ ...base, mode: 'sync', problem: { code: 'InvalidSpec', message } }), children: unchangedChildren(request.children, owner) }
+  }
+  const { spec } = verdict
+  if (spec.paused === true) {
+    return { status: clusterStatus({ ...base, mode: 'paused' }), children: unchangedChildren(request.children, owner) }
   }
   try {
-    const identity = `${name}\0${namespace}\0${JSON.stringify(parent.spec)}`
+    const { name, namespace } = owner
+    const identity = `${name}\0${namespace}\0${JSON.stringify(spec)}`
     const json = await deps.renderer.render(identity, () => {
-      const values = chartValues(name, namespace, parent.spec)
+      const values = chartValues(name, namespace, spec)
       return { release: name, namespace, statefulSetName: clusterNames(name).statefulSet, values, files: { config: values.config, rules: values.rules } }
     })
     return { status: clusterStatus({ ...base, mode: 'sync' }), children: { json } }
@@ -61,7 +81,7 @@ export async function sync(request: HookRequest, deps: ReconcileDeps, log: Fasti
     log.warn({ code: error.code, err: error }, 'keeping the last applied children: %s', error.message)
     const response: HookAnswer = {
       status: clusterStatus({ ...base, mode: 'sync', problem: { code: error.code, message: error.message } }),
-      children: unchangedChildren(request.children)
+      children: unchangedChildren(request.children, owner)
     }
     if (error.transient) response.resyncAfterSeconds = deps.retryAfterSeconds
     return response
@@ -69,17 +89,17 @@ export async function sync(request: HookRequest, deps: ReconcileDeps, log: Fasti
 }
 
 /**
- * Graceful deletion without helm: the children as last applied, with the StatefulSet scaled to
- * zero so every server shuts down and flushes its data; the finalizer is released only when its
- * pods are gone. The claims stay or go by the StatefulSet's retention policy.
+ * Graceful deletion without helm and without needing a valid spec: the cluster's own children as
+ * last applied, with the StatefulSet scaled to zero so every server shuts down and flushes its
+ * data, and the claim retention the current spec asks for. The finalizer is released only when
+ * its pods are gone.
  */
-export function finalize(request: HookRequest, deps: ReconcileDeps): HookAnswer {
-  const base = statusInput(request, deps)
-  const stsName = clusterNames(request.parent.metadata.name).statefulSet
-  const finalized = podsAreGone(base.statefulSet)
+export function finalize(request: HookRequest, verdict: SpecVerdict, deps: ReconcileDeps): HookAnswer {
+  const owner = ownerOf(request)
+  const base = statusInput(request, specView(verdict), deps)
   return {
     status: clusterStatus({ ...base, mode: 'finalizing' }),
-    children: withStatefulSetScaledToZero(unchangedChildren(request.children), stsName),
-    finalized
+    children: withStatefulSetStopped(unchangedChildren(request.children, owner), clusterNames(owner.name).statefulSet, retentionOnDelete(request.parent.spec)),
+    finalized: podsAreGone(base.statefulSet)
   }
 }

@@ -6,17 +6,20 @@ const simple = () => body(parentFrom('simple.yaml'))
 
 t.test('spec {} is valid and gains its defaults', async (t) => {
   const result = validateHookRequest(simple())
-  t.ok(result.ok)
+  t.ok(result.ok && result.spec.ok)
   if (result.ok) t.match(result.request.parent.spec, { replicas: 1, version: /^v3\./, retention: '15d', storage: { size: '8Gi', persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' } } })
 })
 
 t.test('a missing spec is treated as {} (the CRD defaults it so)', async (t) => {
   const b = simple() as unknown as { parent: Record<string, unknown> }
   delete b.parent.spec
-  t.ok(validateHookRequest(b).ok)
+  const result = validateHookRequest(b)
+  t.ok(result.ok && result.spec.ok)
 })
 
-const cases: [string, (b: ReturnType<typeof simple>) => void, RegExp][] = [
+// A spec the hook cannot accept is the resource's problem, answered in its status; the envelope is
+// Metacontroller's contract, and a body that breaks it is refused.
+const specCases: [string, (b: ReturnType<typeof simple>) => void, RegExp][] = [
   ['replicas of the wrong type', (b) => (b.parent.spec.replicas = 'three'), /^parent\.spec\.replicas: Expected integer/],
   ['negative replicas', (b) => (b.parent.spec.replicas = -1), /^parent\.spec\.replicas: Expected integer to be greater or equal to 0/],
   ['an unknown spec field', (b) => (b.parent.spec.replicaz = 2), /parent\.spec\.replicaz: Unexpected property/],
@@ -24,6 +27,25 @@ const cases: [string, (b: ReturnType<typeof simple>) => void, RegExp][] = [
   ['a bad storage size', (b) => (b.parent.spec.storage = { size: 'lots' }), /^parent\.spec\.storage\.size/],
   ['a bad external label name', (b) => (b.parent.spec.externalLabels = { 'bad-name': 'x' }), /^parent\.spec\.externalLabels/],
   ['a rule group without rules', (b) => (b.parent.spec.rules = { groups: [{ name: 'g', rules: [] }] }), /^parent\.spec\.rules\.groups\[0\]\.rules: Expected array length to be greater or equal to 1/],
+  ['a spec that is not an object', (b) => ((b.parent as Record<string, unknown>).spec = 'x'), /^parent\.spec: Expected object/]
+]
+
+for (const [name, mutate, expected] of specCases) {
+  t.test(`a spec problem is reported with the field named, the envelope accepted: ${name}`, async (t) => {
+    const b = simple()
+    mutate(b)
+    const result = validateHookRequest(b)
+    t.ok(result.ok, 'the envelope is valid')
+    if (!result.ok) return
+    t.notOk(result.spec.ok)
+    if (!result.spec.ok) {
+      t.match(result.spec.errors[0] ? `${result.spec.errors[0].field}: ${result.spec.errors[0].message}` : '', expected)
+      t.type(result.spec.view.replicas, 'number', 'the status can still read a cast view of the spec')
+    }
+  })
+}
+
+const cases: [string, (b: ReturnType<typeof simple>) => void, RegExp][] = [
   ['a name longer than 41 characters', (b) => (b.parent.metadata.name = 'a'.repeat(42)), /^parent\.metadata\.name: Expected string length less or equal to 41/],
   ['a name that is not a DNS label', (b) => (b.parent.metadata.name = 'Bad.Name'), /^parent\.metadata\.name: Expected string to match/],
   ['no namespace', (b) => delete b.parent.metadata.namespace, /^parent\.metadata\.namespace: Expected required property/],

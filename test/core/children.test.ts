@@ -1,51 +1,119 @@
 import t from 'tap'
-import type { KubeObject } from '../../src/api/hook-request.js'
-import { asLastApplied, LAST_APPLIED_ANNOTATION, observedStatefulSet, podsAreGone, unchangedChildren, withStatefulSetScaledToZero } from '../../src/core/children.js'
+import type { KubeObject, ObjectsByType } from '../../src/api/hook-request.js'
+import {
+  asLastApplied,
+  LAST_APPLIED_ANNOTATION,
+  observedStatefulSet,
+  ownObjects,
+  podsAreGone,
+  retentionOnDelete,
+  unchangedChildren,
+  withStatefulSetStopped
+} from '../../src/core/children.js'
 
-const desired: KubeObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', labels: { a: 'b' } }, data: { x: '1' } }
+const owner = { name: 'x', namespace: 'team-a' }
+const desired: KubeObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'prometheus-x-config', namespace: 'team-a', labels: { a: 'b' } }, data: { x: '1' } }
+const withAnnotation = (object: KubeObject, annotation: string | undefined, extra: Record<string, unknown> = {}): KubeObject => ({
+  ...object,
+  metadata: {
+    ...object.metadata,
+    uid: 'u',
+    resourceVersion: '9',
+    ...extra,
+    annotations: (annotation === undefined ? { keep: 'me' } : { keep: 'me', [LAST_APPLIED_ANNOTATION]: annotation })
+  } as KubeObject['metadata']
+})
+const stripped = { ...desired, metadata: { ...desired.metadata, annotations: { keep: 'me' } } }
 
-t.test('an observed child is returned as last applied, from the annotation', async (t) => {
-  const observed = { ...desired, metadata: { ...desired.metadata, uid: 'u', resourceVersion: '9', annotations: { [LAST_APPLIED_ANNOTATION]: JSON.stringify(desired) } }, data: { x: 'changed-by-someone' } }
+t.test('an observed child is returned as last applied, from the annotation that describes it', async (t) => {
+  const observed = { ...withAnnotation(desired, JSON.stringify(desired)), data: { x: 'changed-by-someone' } }
   t.same(asLastApplied(observed), desired)
 })
 
-t.test('without a usable annotation the observed object is returned without server-owned fields', async (t) => {
-  for (const annotation of [undefined, '', '{not json', JSON.stringify({ kind: 'Other', metadata: { name: 'c' } })]) {
-    const observed = {
-      ...desired,
-      metadata: { ...desired.metadata, uid: 'u', resourceVersion: '9', generation: 2, managedFields: [], ownerReferences: [], creationTimestamp: 'x', annotations: (annotation === undefined ? { keep: 'me' } : { keep: 'me', [LAST_APPLIED_ANNOTATION]: annotation }) as Record<string, string> },
-      status: { anything: true }
-    }
-    t.same(asLastApplied(observed), { ...desired, metadata: { name: 'c', labels: { a: 'b' }, annotations: { keep: 'me' } } }, String(annotation))
+t.test('an annotation describing any other object is never returned: the observed object is, without server fields', async (t) => {
+  const others: [string, unknown][] = [
+    ['another namespace', { ...desired, metadata: { ...desired.metadata, namespace: 'kube-system' } }],
+    ['no namespace', { ...desired, metadata: { name: desired.metadata.name } }],
+    ['another name', { ...desired, metadata: { ...desired.metadata, name: 'pwned' } }],
+    ['another kind', { ...desired, kind: 'Secret' }],
+    ['another apiVersion', { ...desired, apiVersion: 'v2' }],
+    ['a RoleBinding to cluster-admin', { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'pwned', namespace: 'kube-system' }, roleRef: { kind: 'ClusterRole', name: 'cluster-admin' } }],
+    ['no metadata', { apiVersion: 'v1', kind: 'ConfigMap' }],
+    ['an array', [desired]],
+    ['a string', 'x'],
+    ['null', null]
+  ]
+  for (const [name, annotation] of others) {
+    const observed = { ...withAnnotation(desired, JSON.stringify(annotation), { generation: 2, managedFields: [], ownerReferences: [], creationTimestamp: 'x' }), status: { anything: true } }
+    t.same(asLastApplied(observed), stripped, name)
   }
+  for (const annotation of [undefined, '', '{not json']) t.same(asLastApplied(withAnnotation(desired, annotation)), stripped, String(annotation))
 })
 
-t.test('unchangedChildren keeps every observed child except those already being deleted, in a stable order', async (t) => {
-  const children = {
-    'Service.v1': { b: { apiVersion: 'v1', kind: 'Service', metadata: { name: 'b' } }, a: { apiVersion: 'v1', kind: 'Service', metadata: { name: 'a' } } },
-    'ConfigMap.v1': { gone: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'gone', deletionTimestamp: '2026-01-01T00:00:00Z' } } },
-    'StatefulSet.apps/v1': {}
+const sts = (name: string, namespace = 'team-a'): KubeObject => ({ apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name, namespace } })
+
+t.test('only the kinds and names the chart renders for the owner, in its namespace, are its own', async (t) => {
+  const children: ObjectsByType = {
+    'ConfigMap.v1': {
+      'team-a/prometheus-x-config': desired,
+      'team-a/adopted': { ...desired, metadata: { ...desired.metadata, name: 'adopted' } },
+      'kube-system/prometheus-x-config': { ...desired, metadata: { ...desired.metadata, namespace: 'kube-system' } }
+    },
+    'Service.v1': {
+      'team-a/prometheus-x': { apiVersion: 'v1', kind: 'Service', metadata: { name: 'prometheus-x', namespace: 'team-a' } },
+      'team-a/prometheus-x-headless': { apiVersion: 'v1', kind: 'Service', metadata: { name: 'prometheus-x-headless', namespace: 'team-a' } },
+      'team-a/prometheus-y': { apiVersion: 'v1', kind: 'Service', metadata: { name: 'prometheus-y', namespace: 'team-a' } }
+    },
+    // An object filed under a type key it does not belong to.
+    'StatefulSet.apps/v1': { 'team-a/prometheus-x': { ...desired, metadata: { ...desired.metadata, name: 'prometheus-x' } } },
+    'Pod.v1': { 'team-a/prometheus-x': { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'prometheus-x', namespace: 'team-a' } } }
   }
   t.same(
-    unchangedChildren(children).map((c) => `${c.kind}/${c.metadata.name}`),
-    ['Service/a', 'Service/b']
+    ownObjects(children, owner).map((c) => `${c.kind}/${c.metadata.namespace ?? ''}/${c.metadata.name}`),
+    ['ConfigMap/team-a/prometheus-x-config', 'Service/team-a/prometheus-x', 'Service/team-a/prometheus-x-headless']
   )
 })
 
-t.test('the StatefulSet is found by name among observed children, v1 or v2 keyed', async (t) => {
-  const sts = { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'prometheus-x' } }
-  t.equal(observedStatefulSet({ 'StatefulSet.apps/v1': { 'prometheus-x': sts } }, 'prometheus-x'), sts)
-  t.equal(observedStatefulSet({ 'StatefulSet.apps/v1': { 'ns/prometheus-x': sts } }, 'prometheus-x'), sts)
-  t.equal(observedStatefulSet({ 'StatefulSet.apps/v1': { other: { ...sts, metadata: { name: 'other' } } } }, 'prometheus-x'), undefined)
-  t.equal(observedStatefulSet({}, 'prometheus-x'), undefined)
+t.test('unchangedChildren keeps the owner\'s children except those already being deleted, in a stable order', async (t) => {
+  const children = {
+    'Service.v1': {
+      b: { apiVersion: 'v1', kind: 'Service', metadata: { name: 'prometheus-x-headless', namespace: 'team-a' } },
+      a: { apiVersion: 'v1', kind: 'Service', metadata: { name: 'prometheus-x', namespace: 'team-a' } }
+    },
+    'ConfigMap.v1': { gone: { ...desired, metadata: { ...desired.metadata, deletionTimestamp: '2026-01-01T00:00:00Z' } } },
+    'StatefulSet.apps/v1': {}
+  }
+  t.same(
+    unchangedChildren(children, owner).map((c) => `${c.kind}/${c.metadata.name}`),
+    ['Service/prometheus-x', 'Service/prometheus-x-headless']
+  )
 })
 
-t.test('scaling to zero touches only the named StatefulSet and copies it', async (t) => {
-  const sts = { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 's' }, spec: { replicas: 3, serviceName: 'h' } }
-  const other = { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'other' }, spec: { replicas: 3 } }
-  const out = withStatefulSetScaledToZero([desired, sts, other], 's')
-  t.same(out, [desired, { ...sts, spec: { replicas: 0, serviceName: 'h' } }, other])
-  t.equal(sts.spec.replicas, 3, 'input not mutated')
+t.test('the StatefulSet is found by the owner\'s name and namespace, v1 or v2 keyed', async (t) => {
+  const mine = sts('prometheus-x')
+  t.equal(observedStatefulSet({ 'StatefulSet.apps/v1': { 'prometheus-x': mine } }, owner), mine)
+  t.equal(observedStatefulSet({ 'StatefulSet.apps/v1': { 'team-a/prometheus-x': mine } }, owner), mine)
+  t.equal(observedStatefulSet({ 'StatefulSet.apps/v1': { other: sts('other') } }, owner), undefined)
+  t.equal(observedStatefulSet({ 'StatefulSet.apps/v1': { 'kube-system/prometheus-x': sts('prometheus-x', 'kube-system') } }, owner), undefined)
+  t.equal(observedStatefulSet({}, owner), undefined)
+})
+
+t.test('stopping sets zero replicas and one retention for deletion and scale-down, on the named StatefulSet only', async (t) => {
+  const mine = { ...sts('prometheus-x'), spec: { replicas: 3, serviceName: 'h', persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Delete', whenScaled: 'Delete' } } }
+  const other = { ...sts('other'), spec: { replicas: 3 } }
+  for (const retention of ['Retain', 'Delete'] as const) {
+    const out = withStatefulSetStopped([desired, mine, other], 'prometheus-x', retention)
+    t.same(out, [desired, { ...mine, spec: { replicas: 0, serviceName: 'h', persistentVolumeClaimRetentionPolicy: { whenDeleted: retention, whenScaled: retention } } }, other], retention)
+  }
+  t.equal(mine.spec.replicas, 3, 'input not mutated')
+})
+
+t.test('the retention on deletion is read from any spec: only an explicit Delete deletes', async (t) => {
+  t.equal(retentionOnDelete({ storage: { persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Delete' } } }), 'Delete')
+  t.equal(retentionOnDelete({ replicas: 'not a number', storage: { persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Delete', whenScaled: 7 } } }), 'Delete', 'an invalid spec elsewhere')
+  for (const spec of [undefined, null, 'x', [], {}, { storage: null }, { storage: { persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain' } } }, { storage: { persistentVolumeClaimRetentionPolicy: { whenDeleted: 'delete' } } }]) {
+    t.equal(retentionOnDelete(spec), 'Retain', JSON.stringify(spec))
+  }
 })
 
 t.test('pods are gone only when the scale-down is observed and no pod is left', async (t) => {

@@ -2,7 +2,7 @@ import t from 'tap'
 import { parseAllDocuments } from 'yaml'
 import type { KubeObject, SyncResponse } from '../../src/api/hook-request.js'
 import { testApp } from '../helpers/env.js'
-import { body, parentFrom } from '../helpers/requests.js'
+import { body, observe, parentFrom } from '../helpers/requests.js'
 
 async function helmStarts(app: Awaited<ReturnType<typeof testApp>>): Promise<number> {
   const text = (await app.inject({ url: '/metrics' })).body
@@ -34,18 +34,43 @@ t.test('a body over the limit: 413', async (t) => {
   t.equal(res.statusCode, 413)
 })
 
-t.test('wrong types and unknown fields: 422 naming the field, no helm process, for both hooks', async (t) => {
+t.test('an envelope that is not Metacontroller\'s: 422 naming the field, no helm process, for every hook', async (t) => {
   const app = await testApp()
   t.teardown(() => app.close())
   for (const url of ['/sync', '/finalize']) {
     const b = body(parentFrom('simple.yaml'))
-    b.parent.spec = { replicas: 'two', storage: { size: '8Gi', sizzle: true } }
+    b.parent.metadata.namespace = 7
+    b.children['ConfigMap.v1'] = { x: { apiVersion: 'v1', kind: 'ConfigMap' } as never }
     const res = await app.inject({ method: 'POST', url, payload: b })
     t.equal(res.statusCode, 422, url)
     const json = res.json<{ code: string; message: string; errors: { field: string }[] }>()
     t.equal(json.code, 'InvalidRequest')
-    t.match(json.message, /parent\.spec\.replicas: Expected integer/)
-    t.ok(json.errors.some((e) => e.field === 'parent.spec.storage.sizzle'), 'the unknown field is named')
+    t.match(json.message, /parent\.metadata\.namespace: Expected string/)
+    t.ok(json.errors.some((e) => e.field === 'children.ConfigMap.v1.x.metadata'), 'the child without metadata is named')
+  }
+  t.equal(await helmStarts(app), 0)
+})
+
+t.test('wrong types and unknown fields in the spec: 200, Degraded InvalidSpec naming the field, the children kept, no helm process', async (t) => {
+  const good = await testApp()
+  t.teardown(() => good.close())
+  const parent = parentFrom('simple.yaml')
+  const applied = (await good.inject({ method: 'POST', url: '/sync', payload: body(parent) })).json<SyncResponse>().children
+  const app = await testApp()
+  t.teardown(() => app.close())
+  for (const url of ['/sync', '/finalize']) {
+    const b = body({ ...parent, spec: { replicas: 'two', storage: { size: '8Gi', sizzle: true } } }, observe(applied, 'example', { replicas: 1 }), url === '/finalize')
+    const res = await app.inject({ method: 'POST', url, payload: b })
+    t.equal(res.statusCode, 200, url)
+    const json = res.json<SyncResponse & { finalized?: boolean }>()
+    t.same(json.children.map((c) => `${c.kind}/${c.metadata.name}`), applied.map((c) => `${c.kind}/${c.metadata.name}`), `${url}: every child kept`)
+    if (url === '/sync') {
+      t.same(json.children, applied, 'sync: as last applied')
+      const degraded = json.status.conditions.find((c) => c.type === 'Degraded')
+      t.match(degraded, { status: 'True', reason: 'InvalidSpec', message: /parent\.spec\.replicas: Expected integer.*parent\.spec\.storage\.sizzle: Unexpected property/ })
+    } else {
+      t.equal(json.finalized, false, 'finalize: holds the finalizer while the pod runs, whatever the spec')
+    }
   }
   t.equal(await helmStarts(app), 0)
 })

@@ -55,3 +55,40 @@ t.test('finalize needs no helm: it works while helm is missing', async (t) => {
   t.equal(stsOf(json.children)?.spec.replicas, 0)
   t.equal(json.children.length, applied.length)
 })
+
+type StoppedSts = KubeObject & { spec: { replicas: number; persistentVolumeClaimRetentionPolicy: { whenDeleted: string; whenScaled: string } } }
+const policyOf = (children: KubeObject[]) => (stsOf(children) as StoppedSts | undefined)?.spec.persistentVolumeClaimRetentionPolicy
+
+t.test('finalize keeps or deletes the claims as the current spec says, not as last applied', async (t) => {
+  const app = await testApp()
+  t.teardown(() => app.close())
+  const deleting = parentFrom('storage.yaml')
+  const storage = (s: Record<string, unknown>, whenDeleted: string, whenScaled = 'Retain') => ({ ...s, storage: { ...(s.storage as object), persistentVolumeClaimRetentionPolicy: { whenDeleted, whenScaled } } })
+  // Applied while the spec said Delete (whenScaled too), then switched to Retain while paused.
+  const appliedDelete = (await post(app, '/sync', body({ ...deleting, spec: storage(deleting.spec, 'Delete', 'Delete') }))).json.children
+  t.same(policyOf(appliedDelete), { whenDeleted: 'Delete', whenScaled: 'Delete' }, 'applied with Delete')
+  const running = observe(appliedDelete, 'example', { replicas: 1 })
+  const retained = await post(app, '/finalize', body({ ...deleting, spec: { ...storage(deleting.spec, 'Retain', 'Delete'), paused: true } }, running, true))
+  t.same(policyOf(retained.json.children), { whenDeleted: 'Retain', whenScaled: 'Retain' }, 'the current spec keeps the claims, and scaling to zero cannot delete them')
+  const invalid = await post(app, '/finalize', body({ ...deleting, spec: { replicas: 'x' } }, running, true))
+  t.equal(invalid.code, 200, 'a spec the hook cannot validate still finalizes')
+  t.same(policyOf(invalid.json.children), { whenDeleted: 'Retain', whenScaled: 'Retain' }, 'and keeps the claims')
+  const deleted = await post(app, '/finalize', body({ ...deleting, spec: storage(deleting.spec, 'Delete') }, observe((await post(app, '/sync', body(deleting))).json.children, 'example', { replicas: 1 }), true))
+  t.same(policyOf(deleted.json.children), { whenDeleted: 'Delete', whenScaled: 'Delete' }, 'Delete when the current spec says so')
+})
+
+t.test('finalize holds the finalizer while an orphaned StatefulSet of the cluster still runs pods', async (t) => {
+  const app = await testApp()
+  t.teardown(() => app.close())
+  const parent = parentFrom('simple.yaml')
+  const applied = (await post(app, '/sync', body(parent))).json.children
+  const orphan = observe(applied, 'example', { replicas: 1 }, true)
+  const related = { 'StatefulSet.apps/v1': orphan['StatefulSet.apps/v1'] ?? {} }
+  const b = { ...body(parent, emptyChildren(), true), related }
+  const running = await post(app, '/finalize', b)
+  t.equal(running.json.finalized, false, 'its pods still run')
+  t.same(running.json.children, [], 'it is not a child: nothing to return')
+  const stopped = observe(applied.map((c) => (c.kind === 'StatefulSet' ? { ...c, spec: { ...(c.spec as object), replicas: 0 } } : c)), 'example', { replicas: 0 }, true)
+  const gone = await post(app, '/finalize', { ...b, related: { 'StatefulSet.apps/v1': stopped['StatefulSet.apps/v1'] ?? {} } })
+  t.equal(gone.json.finalized, true, 'finalized once it has no pods')
+})
