@@ -1,0 +1,311 @@
+#!/usr/bin/env bash
+# Installs what the e2e suite's real node needs (test/e2e/lib/real-node.ts): a kubelet, a container
+# runtime, CNI plugins for pod networking, and the images its pods run, built here because no
+# registry is reachable:
+#   - kubelet (Kubernetes 1.35) from the wrapper module tools/e2e/kubernetes, like the control
+#     plane's binaries (scripts/install-e2e-tools.sh), with the same version ldflags;
+#   - containerd and runc: Debian's packages, installed with apt-get when missing (needs root);
+#   - CNI plugins bridge, host-local, portmap and loopback from the wrapper module tools/node/cni;
+#   - prometheus from the wrapper module tools/node/prometheus: the module version promtool comes
+#     from (tools/promtool), which must be the chart's default image tag;
+#   - images as docker-archive tarballs for `ctr images import`: a pause (pod sandbox) image from
+#     images/pause, and a Prometheus image named exactly as the chart's default image
+#     (DEFAULT_IMAGE_REPOSITORY:DEFAULT_VERSION in src/api/spec.ts), holding /bin/prometheus as
+#     entrypoint and an empty /prometheus owned by 65534, so the rendered StatefulSet runs unchanged.
+# The go.sum files of the wrapper modules pin (and checksum-verify) every module in the binaries.
+#
+# Everything lands in a per-user cache outside the checkout, keyed by version:
+#   $cache/node/kubernetes-<version>/kubelet, $cache/node/cni-<version>/{bridge,host-local,...},
+#   $cache/node/prometheus-<version>/prometheus, $cache/node/pause-<source digest>/pause,
+#   $cache/node/images/*.tar
+# with $cache/node/bin holding links to them (kubelet, prometheus, cni/) and images.json, which
+# names each image and its archive (relative to the bin dir) and the sandbox image.
+# The first run builds: measured on 2 cores, after make e2e-tools and make tools (whose Go build
+# cache kubelet and prometheus share), kubelet takes about 20 s, prometheus about 2 min, the CNI
+# plugins about 35 s, the images 2 s, and apt-get about 11 s. Later runs only check that the files
+# exist (0.1 s). Bumping a version in a wrapper module's go.mod builds the new one.
+#
+#   scripts/install-node-tools.sh                  install what is missing, print the bin dir at the end
+#   scripts/install-node-tools.sh COMPONENT...     only these (runtime, kubelet, cni, prometheus, images)
+#   scripts/install-node-tools.sh --print-bin-dir  print only the bin dir (needs no Go)
+#
+# Environment:
+#   PCC_CACHE_DIR  cache root (default ${XDG_CACHE_HOME:-$HOME/.cache}/prometheus-cluster-controller)
+#   GO             the go command (default: go on PATH, else /usr/local/go/bin/go)
+#   E2E_BUILD_P    parallel compilations (go build -p, default 2)
+# Go's own module and build caches (go env GOMODCACHE GOCACHE) are used as they are.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cache="${PCC_CACHE_DIR:-${XDG_CACHE_HOME:-${HOME:?HOME is not set; set PCC_CACHE_DIR}/.cache}/prometheus-cluster-controller}"
+node_dir="$cache/node"
+bin_dir="$node_dir/bin"
+all_components=(runtime kubelet cni prometheus images)
+cni_plugins=(main/bridge ipam/host-local meta/portmap main/loopback)
+# Bump when build_image or what goes into an image changes, so cached archives are rebuilt.
+image_revision=1
+
+log() { printf 'install-node-tools: %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+usage() {
+  sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
+}
+
+components=()
+for arg in "$@"; do
+  case "$arg" in
+    --print-bin-dir) [[ $# -eq 1 ]] || die "--print-bin-dir takes no other argument"; printf '%s\n' "$bin_dir"; exit 0 ;;
+    -h|--help) usage; exit 0 ;;
+    runtime|kubelet|cni|prometheus|images) components+=("$arg") ;;
+    *) usage >&2; die "unknown argument: $arg" ;;
+  esac
+done
+[[ ${#components[@]} -gt 0 ]] || components=("${all_components[@]}")
+wanted() { local c; for c in "${components[@]}"; do [[ "$c" == "$1" ]] && return 0; done; return 1; }
+
+# shellcheck source=scripts/lib/go-tools.sh
+source "$root/scripts/lib/go-tools.sh"
+
+kubernetes_version="$(module_version tools/e2e/kubernetes k8s.io/kubernetes)"
+[[ "$kubernetes_version" =~ ^v1\.([0-9]+)\.[0-9]+$ ]] || die "unexpected Kubernetes version $kubernetes_version in tools/e2e/kubernetes/go.mod"
+kubernetes_minor="${BASH_REMATCH[1]}"
+cni_version="$(module_version tools/node/cni github.com/containernetworking/plugins)"
+[[ "$cni_version" =~ ^v1\.[0-9]+\.[0-9]+$ ]] || die "unexpected CNI plugins version $cni_version in tools/node/cni/go.mod"
+
+# Prometheus 3.x is published as Go module version v0.3MM.P for release 3.MM.P. The server must be
+# the release promtool comes from (the hook validates configurations with it) and the chart's
+# default image tag, which the hook renders from src/api/spec.ts.
+prometheus_module_version="$(module_version tools/node/prometheus github.com/prometheus/prometheus)"
+promtool_module_version="$(module_version tools/promtool github.com/prometheus/prometheus)"
+[[ "$prometheus_module_version" == "$promtool_module_version" ]] \
+  || die "tools/node/prometheus requires prometheus $prometheus_module_version but tools/promtool $promtool_module_version: keep them the same"
+[[ "$prometheus_module_version" =~ ^v0\.3([0-9][0-9])\.([0-9]+)$ ]] \
+  || die "unexpected prometheus module version $prometheus_module_version in tools/node/prometheus/go.mod"
+prometheus_version="v3.$((10#${BASH_REMATCH[1]})).${BASH_REMATCH[2]}"
+
+spec_const() {
+  local v
+  v="$(sed -n "s/^export const $1 = '\([^']*\)'\$/\1/p" "$root/src/api/spec.ts")"
+  [[ -n "$v" ]] || die "src/api/spec.ts has no line export const $1 = '...'"
+  printf '%s\n' "$v"
+}
+prometheus_image="$(spec_const DEFAULT_IMAGE_REPOSITORY):$(spec_const DEFAULT_VERSION)"
+[[ "${prometheus_image##*:}" == "$prometheus_version" ]] \
+  || die "the chart's default image is $prometheus_image but tools/node/prometheus builds Prometheus $prometheus_version: keep DEFAULT_VERSION (src/api/spec.ts) and the prometheus module version in step"
+values_image="$(awk '$1 == "image:" { print $2; exit }' "$root/charts/prometheus-cluster/values.yaml")"
+[[ "$values_image" == "$prometheus_image" ]] \
+  || die "charts/prometheus-cluster/values.yaml's image ($values_image) differs from src/api/spec.ts's default ($prometheus_image)"
+
+# The pause program has no version: its cache key is a digest of its source.
+pause_key="$(cd "$root/images/pause" && cat go.mod main.go | sha256sum | cut -c1-12)"
+pause_image="localhost/prometheus-cluster-controller/pause:$pause_key"
+
+kubelet_path="$node_dir/kubernetes-$kubernetes_version/kubelet"
+cni_dir="$node_dir/cni-$cni_version"
+prometheus_path="$node_dir/prometheus-$prometheus_version/prometheus"
+pause_path="$node_dir/pause-$pause_key/pause"
+images_dir="$node_dir/images"
+pause_archive="$images_dir/pause-$pause_key-r$image_revision.tar"
+prometheus_archive="$images_dir/prometheus-$prometheus_version-r$image_revision.tar"
+
+tmp_paths=()
+cleanup() { [[ ${#tmp_paths[@]} -eq 0 ]] || rm -rf "${tmp_paths[@]}"; }
+trap cleanup EXIT
+
+elapsed() { local s=$1; printf '%dm%02ds' $((s / 60)) $((s % 60)); }
+
+find_go_node() {
+  find_go "the e2e suite's real node (kubelet $kubernetes_version, CNI plugins $cni_version, prometheus $prometheus_version)"
+  export CGO_ENABLED=0 GOFLAGS="-mod=readonly -buildvcs=false"
+}
+
+# build <name> <version> <estimate> <module dir> <dest dir> <ldflags> <main package>...
+# One `go build -o <tmp dir>/` for all the packages; the binaries are moved into <dest dir> only
+# once every one of them is built and checked, so a failed build never leaves a binary there.
+build_tmp=""
+build() {
+  local name="$1" version="$2" estimate="$3" module_dir="$4" dest_dir="$5" ldflags="$6"
+  shift 6
+  local start=$SECONDS status=0
+  mkdir -p "$node_dir"
+  build_tmp="$(mktemp -d "$node_dir/.$name-$version.tmp.XXXXXX")"
+  tmp_paths+=("$build_tmp")
+  log "building $name $version (first run only, $estimate)..."
+  (
+    cd "$root/$module_dir"
+    exec "$go_cmd" build -p "${E2E_BUILD_P:-2}" -trimpath -ldflags "$ldflags" -o "$build_tmp/" "$@"
+  ) >"$build_tmp/build.log" 2>&1 || status=$?
+  if [[ $status -ne 0 ]]; then
+    tail -n 40 "$build_tmp/build.log" >&2 || true
+    die "building $name $version failed after $(elapsed $((SECONDS - start))) (go build exit $status; output above)"
+  fi
+  log "built $name $version in $(elapsed $((SECONDS - start)))"
+}
+
+# check_version <binary in $build_tmp> <expected glob> <version command...>
+check_version() {
+  local bin="$build_tmp/$1" expected="$2" reported
+  shift 2
+  reported="$("$bin" "$@" 2>&1 | head -n 1)" || true
+  # shellcheck disable=SC2053 # $expected is a glob on purpose
+  [[ "$reported" == $expected ]] || die "${bin##*/} was built but reports version '$reported', expected $expected"
+  log "  ${bin##*/}: $reported"
+}
+
+# install_binaries <dest dir> <binary in $build_tmp>...
+install_binaries() {
+  local dest="$1" b
+  shift
+  mkdir -p "$dest"
+  for b in "$@"; do mv -f "$build_tmp/$b" "$dest/$b"; done
+}
+
+# Links $bin_dir/<name> to <target> (relative, so the cache directory can be moved).
+link() {
+  local name="$1" target="$2"
+  mkdir -p "$bin_dir"
+  local rel="../${target#"$node_dir/"}"
+  if [[ "$(readlink "$bin_dir/$name" 2>/dev/null || true)" != "$rel" ]]; then
+    ln -sfn "$rel" "$bin_dir/$name"
+  fi
+}
+
+# build_image <reference> <rootfs dir> <image config JSON (the "config" object)> <dest archive>
+# Writes a docker-archive (what `docker save` writes and `ctr images import` reads): one layer, the
+# tar of <rootfs dir> with its owners and modes as they are; an image config naming that layer by
+# digest; a manifest.json naming the reference. Timestamps are fixed, entries sorted: the same
+# inputs give the same bytes.
+build_image() {
+  local ref="$1" rootfs="$2" config="$3" dest="$4" work diff_id config_id entries
+  work="$(mktemp -d "$images_dir/.image.tmp.XXXXXX")"
+  tmp_paths+=("$work")
+  local tar_flags=(--sort=name --mtime=@0 --numeric-owner --format=posix --pax-option=delete=atime,delete=ctime)
+  mapfile -t entries < <(cd "$rootfs" && ls -A | LC_ALL=C sort)
+  tar "${tar_flags[@]}" -C "$rootfs" -cf "$work/layer.tar" "${entries[@]}"
+  diff_id="$(sha256sum "$work/layer.tar" | cut -d' ' -f1)"
+  mkdir "$work/$diff_id"
+  mv "$work/layer.tar" "$work/$diff_id/layer.tar"
+  printf '{"architecture":"amd64","os":"linux","created":"1970-01-01T00:00:00Z","config":%s,"rootfs":{"type":"layers","diff_ids":["sha256:%s"]},"history":[{"created":"1970-01-01T00:00:00Z","created_by":"scripts/install-node-tools.sh"}]}' \
+    "$config" "$diff_id" >"$work/config.json"
+  config_id="$(sha256sum "$work/config.json" | cut -d' ' -f1)"
+  mv "$work/config.json" "$work/$config_id.json"
+  printf '[{"Config":"%s.json","RepoTags":["%s"],"Layers":["%s/layer.tar"]}]' "$config_id" "$ref" "$diff_id" >"$work/manifest.json"
+  tar "${tar_flags[@]}" --owner=0 --group=0 -C "$work" -cf "$work/image.tar" manifest.json "$config_id.json" "$diff_id"
+  mv -f "$work/image.tar" "$dest"
+  log "  $ref: $dest ($(du -h "$dest" | cut -f1))"
+}
+
+mkdir -p "$node_dir"
+
+if wanted runtime; then
+  start=$SECONDS
+  missing=()
+  for c in containerd ctr runc; do command -v "$c" >/dev/null 2>&1 || missing+=("$c"); done
+  if [[ ${#missing[@]} -gt 0 ]]; then
+    if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
+      die "${missing[*]} not found: install Debian's containerd and runc packages (as root: apt-get install -y containerd runc)"
+    fi
+    log "installing Debian's containerd and runc (${missing[*]} missing)..."
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq containerd runc >&2
+    for c in containerd ctr runc; do command -v "$c" >/dev/null 2>&1 || die "$c is still missing after apt-get install containerd runc"; done
+    log "installed containerd and runc in $(elapsed $((SECONDS - start)))"
+  fi
+  log "  $(containerd --version); $(runc --version | head -n 1)"
+fi
+
+if wanted kubelet; then
+  if [[ ! -x "$kubelet_path" ]]; then
+    find_go_node
+    # The ldflags of scripts/install-e2e-tools.sh (what hack/lib/version.sh sets for a release).
+    build_date="$(cd "$root/tools/e2e/kubernetes" && "$go_cmd" list -m -f '{{.Time.UTC.Format "2006-01-02T15:04:05Z"}}' k8s.io/kubernetes)"
+    ldflags="-s -w"
+    for p in k8s.io/client-go/pkg/version k8s.io/component-base/version; do
+      ldflags+=" -X $p.gitVersion=$kubernetes_version -X $p.gitMajor=1 -X $p.gitMinor=$kubernetes_minor"
+      ldflags+=" -X $p.gitTreeState=clean -X $p.buildDate=$build_date"
+    done
+    build kubelet "$kubernetes_version" "~20 s after scripts/install-e2e-tools.sh, whose build cache it shares" \
+      tools/e2e/kubernetes "${kubelet_path%/*}" "$ldflags" k8s.io/kubernetes/cmd/kubelet
+    check_version kubelet "Kubernetes $kubernetes_version" --version
+    install_binaries "${kubelet_path%/*}" kubelet
+  fi
+  link kubelet "$kubelet_path"
+fi
+
+if wanted cni; then
+  if [[ ! -x "$cni_dir/loopback" ]]; then
+    find_go_node
+    pkgs=()
+    for p in "${cni_plugins[@]}"; do pkgs+=("github.com/containernetworking/plugins/plugins/$p"); done
+    build cni-plugins "$cni_version" "~35 s" tools/node/cni "$cni_dir" \
+      "-s -w -X github.com/containernetworking/plugins/pkg/utils/buildversion.BuildVersion=$cni_version" "${pkgs[@]}"
+    # CNI_COMMAND=VERSION prints the supported spec versions; `bridge --version`-like flags do not exist.
+    for p in "${cni_plugins[@]}"; do
+      out="$(CNI_COMMAND=VERSION "$build_tmp/${p#*/}" </dev/null 2>&1)" || die "${p#*/} was built but CNI_COMMAND=VERSION failed: $out"
+      [[ "$out" == *cniVersion* ]] || die "${p#*/} was built but CNI_COMMAND=VERSION printed: $out"
+    done
+    install_binaries "$cni_dir" bridge host-local portmap loopback
+    log "  CNI plugins $cni_version: ${cni_plugins[*]#*/}"
+  fi
+  link cni "$cni_dir"
+fi
+
+if wanted prometheus; then
+  if [[ ! -x "$prometheus_path" ]]; then
+    find_go_node
+    build prometheus "$prometheus_version" "~2 min after promtool's build, whose build cache it shares" \
+      tools/node/prometheus "${prometheus_path%/*}" "-s -w \
+      -X github.com/prometheus/common/version.Version=${prometheus_version#v} \
+      -X github.com/prometheus/common/version.Revision=$prometheus_module_version \
+      -X github.com/prometheus/common/version.Branch=release \
+      -X github.com/prometheus/common/version.BuildUser=install-node-tools.sh" \
+      github.com/prometheus/prometheus/cmd/prometheus
+    check_version prometheus "prometheus, version ${prometheus_version#v} (*" --version
+    install_binaries "${prometheus_path%/*}" prometheus
+  fi
+  link prometheus "$prometheus_path"
+fi
+
+if wanted images; then
+  [[ -x "$prometheus_path" ]] || die "the Prometheus image needs $prometheus_path: run scripts/install-node-tools.sh prometheus first"
+  if [[ ! -x "$pause_path" ]]; then
+    find_go_node
+    # go build names the binary after the module path's last element: pause.
+    build pause "$pause_key" "a few seconds" images/pause "${pause_path%/*}" "-s -w" .
+    install_binaries "${pause_path%/*}" pause
+  fi
+  mkdir -p "$images_dir"
+  if [[ ! -f "$pause_archive" || ! -f "$prometheus_archive" ]]; then
+    start=$SECONDS
+    log "building the images (first run only, a few seconds)..."
+    rootfs="$(mktemp -d "$images_dir/.rootfs.tmp.XXXXXX")"
+    tmp_paths+=("$rootfs")
+    # The sandbox image: /pause and nothing else.
+    mkdir -p "$rootfs/pause-image"
+    install -m 0755 "$pause_path" "$rootfs/pause-image/pause"
+    build_image "$pause_image" "$rootfs/pause-image" \
+      '{"Entrypoint":["/pause"],"User":"65535:65535"}' "$pause_archive"
+    # Prometheus as the upstream image runs it: /bin/prometheus, nobody, working directory and
+    # volume /prometheus (empty, owned by 65534), the config file's directory under /etc/prometheus.
+    p="$rootfs/prometheus-image"
+    mkdir -p "$p/bin" "$p/etc/prometheus" "$p/prometheus"
+    install -m 0755 "$prometheus_path" "$p/bin/prometheus"
+    chown 65534:65534 "$p/prometheus"
+    chmod 0755 "$p" "$p/bin" "$p/etc" "$p/etc/prometheus" "$p/prometheus"
+    build_image "$prometheus_image" "$p" \
+      '{"Entrypoint":["/bin/prometheus"],"Cmd":["--config.file=/etc/prometheus/prometheus.yml","--storage.tsdb.path=/prometheus"],"User":"65534","WorkingDir":"/prometheus","ExposedPorts":{"9090/tcp":{}},"Volumes":{"/prometheus":{}}}' \
+      "$prometheus_archive"
+    log "built the images in $(elapsed $((SECONDS - start)))"
+  fi
+  link pause.tar "$pause_archive"
+  link prometheus-image.tar "$prometheus_archive"
+  tmp="$bin_dir/.images.json.tmp.$$"
+  tmp_paths+=("$tmp")
+  printf '{"sandboxImage":"%s","images":[{"ref":"%s","archive":"pause.tar"},{"ref":"%s","archive":"prometheus-image.tar"}]}\n' \
+    "$pause_image" "$pause_image" "$prometheus_image" >"$tmp"
+  mv -f "$tmp" "$bin_dir/images.json"
+fi
+
+log "ready in $bin_dir: ${components[*]}"
+printf '%s\n' "$bin_dir"
