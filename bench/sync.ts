@@ -1,7 +1,8 @@
 // npm run bench: the hook's speed and memory, printed. Not a test: the numbers depend on the machine.
 // Everything runs over mutual TLS, as installed: the hook and the bare route get the same
 // certificates (scripts/make-certs.sh into a temporary directory), and the load presents the same
-// client certificate on kept-alive connections.
+// client certificate on kept-alive connections. BENCH_TLS=0 runs both over plain HTTP instead, to
+// compare.
 //  1. warm sync (render cached): p50/p99 latency and requests/s, next to a bare Fastify route that
 //     parses and returns the same body over the same TLS; the ratio is the figure (target >= 90%).
 //  2. cold sync (every spec new): latency next to a bare `helm template` of the same values
@@ -26,12 +27,13 @@ const WARM_REQUESTS = Number(process.env.BENCH_WARM_REQUESTS ?? 20_000)
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16)
 const COLD_REQUESTS = Number(process.env.BENCH_COLD_REQUESTS ?? 40)
 
+const TLS = process.env.BENCH_TLS !== '0'
 const certs = mkdtempSync(join(tmpdir(), 'pcc-bench-certs-'))
 process.on('exit', () => rmSync(certs, { recursive: true, force: true }))
 execFileSync(join(root, 'scripts', 'make-certs.sh'), [certs], { env: { ...process.env, EXTRA_SANS: 'IP:127.0.0.1' }, stdio: 'ignore' })
 const pem = (name: string) => readFileSync(join(certs, name), 'utf8')
-const tlsEnv = { TLS_CERT_FILE: join(certs, 'server.crt'), TLS_KEY_FILE: join(certs, 'server.key'), TLS_CLIENT_CA_FILE: join(certs, 'ca.crt') }
-const clientTls = { ca: pem('ca.crt'), cert: pem('client.crt'), key: pem('client.key') }
+const tlsEnv: Record<string, string> = TLS ? { TLS_CERT_FILE: join(certs, 'server.crt'), TLS_KEY_FILE: join(certs, 'server.key'), TLS_CLIENT_CA_FILE: join(certs, 'ca.crt'), OPS_PORT: '0' } : {}
+const clientTls = TLS ? { ca: pem('ca.crt'), cert: pem('client.crt'), key: pem('client.key') } : {}
 
 interface Server {
   /** The hooks (https). */
@@ -42,14 +44,16 @@ interface Server {
 }
 
 async function startServer(args: string[], env: Record<string, string> = {}): Promise<Server> {
-  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, HOST: '127.0.0.1', PORT: '0', OPS_PORT: '0', LOG_LEVEL: 'info', ...tlsEnv, ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...tlsEnv, ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
+  const bare = args.some((a) => a.endsWith('bare-server.ts'))
   return new Promise<Server>((resolveServer, reject) => {
     let out = ''
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString()
-      const url = /listening at (https:\/\/127[^\s"]+)/i.exec(out)?.[1]
-      const opsUrl = /listening at (http:\/\/127[^\s"]+)/i.exec(out)?.[1]
-      if (url && (opsUrl || args.some((a) => a.endsWith('bare-server.ts')))) resolveServer({ url, opsUrl, child })
+      const urls = [...out.matchAll(/listening at (https?:\/\/127[^\s"]+)/gi)].map((m) => m[1] ?? '')
+      const url = TLS ? urls.find((u) => u.startsWith('https:')) : urls[0]
+      const opsUrl = TLS ? urls.find((u) => u.startsWith('http:')) : url
+      if (url && (opsUrl || bare)) resolveServer({ url, opsUrl, child })
     })
     child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)))
   })
@@ -99,7 +103,7 @@ function specBody(template: Record<string, unknown>, i: number): Record<string, 
 const fmt = (n: number) => n.toFixed(2)
 const fixture = JSON.parse(readFileSync(join(root, 'test', 'fixtures', 'simple-sync-observed.json'), 'utf8')) as Record<string, unknown>
 const warmBody = JSON.stringify(fixture)
-console.log(`machine: ${process.platform} ${process.arch}, node ${process.version}; helm ${config.helmBin}; body ${warmBody.length} bytes; concurrency ${CONCURRENCY}; mutual TLS (ECDSA P-256) on both servers`)
+console.log(`machine: ${process.platform} ${process.arch}, node ${process.version}; helm ${config.helmBin}; body ${warmBody.length} bytes; concurrency ${CONCURRENCY}; ${TLS ? 'mutual TLS (ECDSA P-256)' : 'plain HTTP'} on both servers`)
 
 // 1. warm sync vs bare route
 const bare = await startServer(['--import', 'tsx', join(root, 'bench', 'bare-server.ts')])
