@@ -53,15 +53,20 @@ export async function createServices(config: Config): Promise<AppServices> {
 }
 
 export async function buildApp({ config, logger, now, parts = ['hooks', 'ops'], services, https }: AppOptions): Promise<FastifyInstance> {
+  // A client gets requestTimeoutMs to send a whole request, headers included, checked every
+  // second (Node checks every 30 s unless told), so a slow sender cannot hold a connection.
+  const serverOptions = { connectionsCheckingInterval: 1000, headersTimeout: config.requestTimeoutMs, requestTimeout: config.requestTimeoutMs }
   const options = {
     logger: logger ?? { level: config.logLevel },
     bodyLimit: config.bodyLimitBytes,
+    requestTimeout: config.requestTimeoutMs,
+    http: serverOptions,
     // One line per failed hook call is logged by the hook routes; successful calls log at debug.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true
   }
   // The HTTPS instance differs from the HTTP one only in the type of app.server (server.ts reloads its certificate).
-  const app = https ? (Fastify({ ...options, https }) as unknown as FastifyInstance) : Fastify(options)
+  const app = https ? (Fastify({ ...options, https: { ...serverOptions, ...https } }) as unknown as FastifyInstance) : Fastify(options)
   await app.register(sensible)
   // While closing, answer the requests in flight with `Connection: close`: a kept-alive connection
   // would otherwise hold app.close() (and the pod's shutdown) until its keep-alive timeout.
@@ -80,7 +85,7 @@ export async function buildApp({ config, logger, now, parts = ['hooks', 'ops'], 
   }
   if (parts.includes('hooks')) {
     await app.register(hookRoutes, {
-      deps: { renderer, now: now ?? (() => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z')), retryAfterSeconds: config.retryAfterSeconds },
+      deps: { renderer, now: now ?? (() => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z')), retryAfterSeconds: config.retryAfterSeconds, deadlineMs: config.hookDeadlineMs },
       metrics
     })
   }

@@ -19,6 +19,14 @@ export interface Config {
   cacheMaxBytes: number
   renderConcurrency: number
   renderMaxQueue: number
+  /**
+   * One deadline per hook call, from its arrival, covering the wait in the render queue and the
+   * render: past it the call is answered 429 (the render goes on and is cached for the retry).
+   * Below Metacontroller's 10 s webhook timeout, so it gets an answer rather than a timeout.
+   */
+  hookDeadlineMs: number
+  /** Time to receive a whole request (headers and body): a client that sends slowly is cut off. */
+  requestTimeoutMs: number
   bodyLimitBytes: number
   /** How soon Metacontroller calls again after a transient failure (helm missing, timeout). */
   retryAfterSeconds: number
@@ -37,6 +45,15 @@ export class ConfigError extends Error {
 
 const DEFAULT_CHART_PATH = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'charts', 'prometheus-cluster')
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+
+/**
+ * The largest body Metacontroller can send, with room to spare: every object it carries was
+ * stored by the API server, which refuses one over 1.5 MiB (etcd's request limit). A hook body
+ * holds the parent (a custom resource, stored as JSON: at most 1.5 MiB) and the children, of which
+ * only the ConfigMap can be large (data up to 1 MiB, its last-applied annotation up to 256 KiB,
+ * say 1.7 MiB once JSON escapes its newlines and quotes); the rest are a few KiB each.
+ */
+const DEFAULT_BODY_LIMIT = 4 * 1024 * 1024
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const problems: string[] = []
@@ -70,7 +87,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cacheMaxBytes: int('RENDER_CACHE_BYTES', 64 * 1024 * 1024, 1024, 4 * 1024 * 1024 * 1024),
     renderConcurrency: int('RENDER_CONCURRENCY', Math.max(2, availableParallelism()), 1, 256),
     renderMaxQueue: int('RENDER_MAX_QUEUE', 256, 0, 100_000),
-    bodyLimitBytes: int('BODY_LIMIT_BYTES', 8 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+    hookDeadlineMs: int('HOOK_DEADLINE_MS', 9000, 100, 60_000),
+    requestTimeoutMs: int('REQUEST_TIMEOUT_MS', 10_000, 100, 300_000),
+    bodyLimitBytes: int('BODY_LIMIT_BYTES', DEFAULT_BODY_LIMIT, 1024, 256 * 1024 * 1024),
     retryAfterSeconds: int('RETRY_AFTER_SECONDS', 10, 1, 3600),
     tls,
     // With TLS the kubelet's probes and scrapers, which have no client certificate, need a port of their own.

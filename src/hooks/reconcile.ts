@@ -19,6 +19,8 @@ export interface ReconcileDeps {
   /** The current time in RFC 3339; only used for conditions that change. */
   now: () => string
   retryAfterSeconds: number
+  /** How long one hook call may take from its arrival (Config.hookDeadlineMs). */
+  deadlineMs: number
 }
 
 /** The well-formed conditions of the status the hook wrote last time. */
@@ -54,7 +56,8 @@ function statusInput(request: HookRequest, spec: PrometheusClusterSpec, deps: Re
   }
 }
 
-export async function sync(request: HookRequest, verdict: SpecVerdict, deps: ReconcileDeps, log: FastifyBaseLogger): Promise<HookAnswer> {
+/** `deadline` (a Date.now() time) bounds the wait for a render; see Renderer.render. */
+export async function sync(request: HookRequest, verdict: SpecVerdict, deps: ReconcileDeps, log: FastifyBaseLogger, deadline?: number): Promise<HookAnswer> {
   const owner = ownerOf(request)
   const base = statusInput(request, specView(verdict), deps)
   if (!verdict.ok) {
@@ -72,7 +75,7 @@ export async function sync(request: HookRequest, verdict: SpecVerdict, deps: Rec
     const json = await deps.renderer.render(identity, () => {
       const values = chartValues(name, namespace, spec)
       return { release: name, namespace, statefulSetName: clusterNames(name).statefulSet, values, files: { config: values.config, rules: values.rules } }
-    })
+    }, deadline)
     return { status: clusterStatus({ ...base, mode: 'sync' }), children: { json } }
   } catch (error) {
     // Overload is answered with 429 by the route; anything that is not a HookError is a bug and

@@ -28,7 +28,9 @@ export async function hookRoutes(app: FastifyInstance, { deps, metrics }: HookRo
     const { parent } = validated.request
     const log = request.log.child({ parent: `${parent.metadata.namespace}/${parent.metadata.name}`, hook })
     try {
-      const answer = hook === 'finalize' ? finalize(validated.request, validated.spec, deps) : await sync(validated.request, validated.spec, deps, log)
+      // The deadline counts from the request's arrival, so time spent receiving the body counts too.
+      const deadline = Date.now() - reply.elapsedTime + deps.deadlineMs
+      const answer = hook === 'finalize' ? finalize(validated.request, validated.spec, deps) : await sync(validated.request, validated.spec, deps, log, deadline)
       log.debug('answered')
       return await reply.type('application/json; charset=utf-8').send(answerJson(answer))
     } catch (error) {

@@ -44,9 +44,32 @@ export interface RenderInput {
  */
 type Entry = { ok: true; childrenJson: string } | { ok: false; error: HookError }
 
+/** A render started or waiting for a slot, and the latest deadline of the requests waiting for it. */
+interface Pending {
+  result: Promise<Entry>
+  waiting: { deadline: number }
+}
+
+const abandoned: Entry = { ok: false, error: new HookError('Overloaded', 'every request waiting for this render has gone', { transient: true }) }
+
+/** `result`, or a transient Overloaded error once `deadline` has passed. */
+async function withDeadline(result: Promise<Entry>, deadline: number): Promise<Entry> {
+  const ms = deadline - Date.now()
+  if (!Number.isFinite(ms)) return result
+  let timer: NodeJS.Timeout | undefined
+  const expired = new Promise<Entry>((resolve) => {
+    timer = setTimeout(() => resolve({ ok: false, error: new HookError('Overloaded', 'the render did not finish within the hook call\'s deadline; it goes on and is cached for the next call', { transient: true }) }), Math.max(0, ms))
+  })
+  try {
+    return await Promise.race([result, expired])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
 export class Renderer {
   private readonly cache: LRUCache<string, Entry>
-  private readonly inFlight = new Map<string, Promise<Entry>>()
+  private readonly inFlight = new Map<string, Pending>()
   /**
    * promtool's verdicts by digest of the configuration and rules text. Most edits (replicas,
    * resources, image) leave that text as it was, and then need no promtool run.
@@ -78,8 +101,13 @@ export class Renderer {
    * The children for the input `build` computes; `identity` must determine that input completely
    * (it is hashed into the cache key), so `build` runs only on a cache miss. Resolves to the
    * children as a JSON array; rejects with a HookError.
+   *
+   * `deadline` (a Date.now() time) bounds the wait, in the queue and for the render: past it the
+   * call rejects with HookError('Overloaded') (the caller answers 429 and is asked to come back).
+   * A render that is still running goes on and is cached for that retry; one that has not started
+   * when every request waiting for it has gone is not started at all.
    */
-  async render(identity: string, build: () => RenderInput): Promise<string> {
+  async render(identity: string, build: () => RenderInput, deadline = Number.POSITIVE_INFINITY): Promise<string> {
     const key = this.key(identity)
     const cached = this.cache.get(key)
     let entry: Entry
@@ -87,17 +115,18 @@ export class Renderer {
       this.observer?.cache('hit')
       entry = cached
     } else {
-      const shared = this.inFlight.get(key)
-      if (shared) {
+      let pending = this.inFlight.get(key)
+      if (pending) {
         this.observer?.cache('shared')
-        entry = await shared
+        pending.waiting.deadline = Math.max(pending.waiting.deadline, deadline)
       } else {
         this.observer?.cache('miss')
         if (this.outstanding >= this.options.concurrency + this.options.maxQueue) {
           throw new HookError('Overloaded', `${this.outstanding - this.options.concurrency} renders are already waiting; try again shortly`, { transient: true })
         }
         this.outstanding++
-        const running = this.limit(() => this.renderUncached(build))
+        const waiting = { deadline }
+        const result = this.limit(() => (Date.now() < waiting.deadline ? this.renderUncached(build) : Promise.resolve(abandoned)))
           .then((result) => {
             // Cached before it leaves inFlight, so no request in between starts a second render.
             if (result.ok || !result.error.transient) this.cache.set(key, result)
@@ -107,9 +136,10 @@ export class Renderer {
             this.outstanding--
             this.inFlight.delete(key)
           })
-        this.inFlight.set(key, running)
-        entry = await running
+        pending = { result, waiting }
+        this.inFlight.set(key, pending)
       }
+      entry = await withDeadline(pending.result, deadline)
     }
     if (!entry.ok) throw entry.error
     return entry.childrenJson

@@ -174,3 +174,23 @@ t.test('renders beyond the queue limit are refused as Overloaded', async (t) => 
   await t.rejects(second, { code: 'Overloaded', transient: true })
   await t.rejects(first, { code: 'RenderFailed' })
 })
+
+t.test('a render past the caller\'s deadline: Overloaded at the deadline; the render goes on and is cached', async (t) => {
+  const helmBin = await standIn('helm', 'sleep 1; echo "Error: late" >&2; exit 1')
+  const { r, observer } = await renderer({ helm: { helmBin, chartPath: CHART_PATH, kubeVersion: '1.35.0', timeoutMs: 5000 } })
+  const started = Date.now()
+  await t.rejects(r.render(...input('dl1'), Date.now() + 200), { code: 'Overloaded', transient: true, message: /deadline/ })
+  t.ok(Date.now() - started < 900, `answered at the deadline (${Date.now() - started} ms), not when helm finished`)
+  await t.rejects(r.render(...input('dl1')), { code: 'RenderFailed', message: /late/ })
+  t.equal(observer.counts['started:helm'], 1, 'the retry joined (or found) the same render')
+})
+
+t.test('a render whose callers all gave up while it waited for a slot is never started', async (t) => {
+  const helmBin = await standIn('helm', 'sleep 0.6; exit 1')
+  const { r, observer } = await renderer({ helm: { helmBin, chartPath: CHART_PATH, kubeVersion: '1.35.0', timeoutMs: 5000 }, concurrency: 1 })
+  const first = r.render(...input('dl2'))
+  await t.rejects(r.render(...input('dl3'), Date.now() + 100), { code: 'Overloaded' })
+  await t.rejects(first, { code: 'RenderFailed' })
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  t.equal(observer.counts['started:helm'], 1, 'the abandoned render did not start helm')
+})
