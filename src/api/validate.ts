@@ -22,7 +22,7 @@ export interface FieldError {
 
 export type SpecVerdict =
   | { ok: true; spec: PrometheusClusterSpec }
-  /** `view` is the spec cast to the schema (defaults where it is wrong), only for the status to read. */
+  /** `view`: the default spec with the valid ones of the fields the status reads, for the status alone. */
   | { ok: false; errors: FieldError[]; view: PrometheusClusterSpec }
 
 export type Validated = { ok: true; request: HookRequest; spec: SpecVerdict } | { ok: false; errors: FieldError[] }
@@ -60,7 +60,20 @@ function fieldErrors(errors: ValueErrorIterator, prefix: string): FieldError[] {
 export function validateSpec(raw: unknown): SpecVerdict {
   const spec = raw === undefined ? Value.Default(PrometheusClusterSpec, {}) : isRecord(raw) ? Value.Default(PrometheusClusterSpec, raw) : raw
   if (specChecker.Check(spec)) return { ok: true, spec }
-  return { ok: false, errors: fieldErrors(specChecker.Errors(spec), 'parent.spec'), view: Value.Cast(PrometheusClusterSpec, spec) }
+  return { ok: false, errors: fieldErrors(specChecker.Errors(spec), 'parent.spec'), view: statusView(spec) }
+}
+
+/** The fields of a spec the status reads, each taken only when valid on its own. */
+const STATUS_FIELDS = ['replicas', 'version', 'image'] as const
+
+function statusView(spec: unknown): PrometheusClusterSpec {
+  const view: Record<string, unknown> = Value.Default(PrometheusClusterSpec, {}) as Record<string, unknown>
+  if (isRecord(spec)) {
+    for (const field of STATUS_FIELDS) {
+      if (Value.Check(PrometheusClusterSpec.properties[field], spec[field])) view[field] = spec[field]
+    }
+  }
+  return view as PrometheusClusterSpec
 }
 
 /** Validates `body` in place: the parent's spec gains its defaults. */

@@ -131,9 +131,36 @@ export function unchangedChildren(children: ObjectsByType, owner: Owner): KubeOb
 }
 
 /** The owner's StatefulSet among `objects` (children, or related objects), if observed. */
-export function observedStatefulSet(objects: ObjectsByType, owner: Owner): (KubeObject & ObservedStatefulSet) | undefined {
+export function observedStatefulSet(objects: ObjectsByType, owner: Owner): ObservedStatefulSet | undefined {
   const [name] = childNames(owner.name).StatefulSet
-  return ownObjects(objects, owner).find((o) => o.kind === 'StatefulSet' && o.metadata.name === name)
+  const sts = ownObjects(objects, owner).find((o) => o.kind === 'StatefulSet' && o.metadata.name === name)
+  return sts && statefulSetView(sts)
+}
+
+const count = (value: unknown): number | undefined => (Number.isSafeInteger(value) && (value as number) >= 0 ? (value as number) : undefined)
+const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined)
+
+/**
+ * The fields of an observed StatefulSet the status and finalize read, each only when it has the
+ * type the API server gives it: anything else observed is tenant-writable input, not a promise.
+ */
+export function statefulSetView(sts: KubeObject): ObservedStatefulSet {
+  const spec = isRecord(sts.spec) ? sts.spec : {}
+  const status = isRecord(sts.status) ? sts.status : {}
+  const template = isRecord(spec.template) && isRecord(spec.template.spec) ? spec.template.spec : {}
+  const containers = Array.isArray(template.containers) ? template.containers.filter(isRecord).map((c) => ({ name: text(c.name), image: text(c.image) })) : undefined
+  return {
+    metadata: { generation: count(sts.metadata.generation) },
+    spec: { replicas: count(spec.replicas), template: { spec: { containers } } },
+    status: {
+      observedGeneration: count(status.observedGeneration),
+      replicas: count(status.replicas),
+      readyReplicas: count(status.readyReplicas),
+      updatedReplicas: count(status.updatedReplicas),
+      currentRevision: text(status.currentRevision),
+      updateRevision: text(status.updateRevision)
+    }
+  }
 }
 
 export type RetentionMode = 'Retain' | 'Delete'

@@ -7,6 +7,7 @@ import {
   ownObjects,
   podsAreGone,
   retentionOnDelete,
+  statefulSetView,
   unchangedChildren,
   withStatefulSetStopped
 } from '../../src/core/children.js'
@@ -90,12 +91,27 @@ t.test('unchangedChildren keeps the owner\'s children except those already being
 })
 
 t.test('the StatefulSet is found by the owner\'s name and namespace, v1 or v2 keyed', async (t) => {
-  const mine = sts('prometheus-x')
-  t.equal(observedStatefulSet({ 'StatefulSet.apps/v1': { 'prometheus-x': mine } }, owner), mine)
-  t.equal(observedStatefulSet({ 'StatefulSet.apps/v1': { 'team-a/prometheus-x': mine } }, owner), mine)
+  const mine = { ...sts('prometheus-x'), spec: { replicas: 2 } }
+  t.match(observedStatefulSet({ 'StatefulSet.apps/v1': { 'prometheus-x': mine } }, owner), { spec: { replicas: 2 } })
+  t.match(observedStatefulSet({ 'StatefulSet.apps/v1': { 'team-a/prometheus-x': mine } }, owner), { spec: { replicas: 2 } })
   t.equal(observedStatefulSet({ 'StatefulSet.apps/v1': { other: sts('other') } }, owner), undefined)
   t.equal(observedStatefulSet({ 'StatefulSet.apps/v1': { 'kube-system/prometheus-x': sts('prometheus-x', 'kube-system') } }, owner), undefined)
   t.equal(observedStatefulSet({}, owner), undefined)
+})
+
+t.test('an observed StatefulSet is read only for fields of the types the API server gives them', async (t) => {
+  const odd = {
+    ...sts('prometheus-x'),
+    metadata: { name: 'prometheus-x', namespace: 'team-a', generation: -1 },
+    spec: { replicas: '3', template: { spec: { containers: [null, { name: 'prometheus', image: 7 }, 'x'] } } },
+    status: { replicas: 1.5, readyReplicas: 2, currentRevision: {}, observedGeneration: null }
+  } as unknown as KubeObject
+  t.same(statefulSetView(odd), {
+    metadata: { generation: undefined },
+    spec: { replicas: undefined, template: { spec: { containers: [{ name: 'prometheus', image: undefined }] } } },
+    status: { observedGeneration: undefined, replicas: undefined, readyReplicas: 2, updatedReplicas: undefined, currentRevision: undefined, updateRevision: undefined }
+  })
+  t.same(statefulSetView({ ...sts('prometheus-x'), spec: 'x', status: [] }).spec, { replicas: undefined, template: { spec: { containers: undefined } } })
 })
 
 t.test('stopping sets zero replicas and one retention for deletion and scale-down, on the named StatefulSet only', async (t) => {
