@@ -79,7 +79,7 @@ bench: dependencies ## Run the sync benchmark
 	npm run bench
 
 .PHONY: e2e-tools
-e2e-tools: ## Build the pinned Kubernetes, etcd, kwok and Metacontroller into the cache (first run: about 7 minutes on 2 cores)
+e2e-tools: ## Build the pinned Kubernetes, etcd, kwok and Metacontroller (from its source) into the cache (first run: about 15 minutes on 2 cores)
 	scripts/install-e2e-tools.sh >/dev/null
 
 .PHONY: e2e
@@ -91,7 +91,7 @@ demo: dependencies e2e-tools ## A local cluster with Metacontroller and the hook
 	npm run demo
 
 .PHONY: bench-e2e
-bench-e2e: dependencies e2e-tools ## Seconds for 100 PrometheusClusters to converge on a local cluster
+bench-e2e: dependencies e2e-tools ## Seconds for BENCH_CLUSTERS (100) PrometheusClusters to converge, and a resync (BENCH_METACONTROLLER=recommended|defaults)
 	npm run bench:e2e
 
 .PHONY: image

@@ -1,45 +1,275 @@
-// npm run bench:e2e: applies 100 PrometheusClusters at once to a local control plane with
-// Metacontroller and one hook process, and prints the seconds until every StatefulSet exists and
-// every status says Ready, the hook's RSS, and the helm processes it started. Not a test.
-import { startCluster } from '../test/e2e/cluster.js'
-import { freePort, installController, startHook } from '../test/e2e/controller.js'
+// npm run bench:e2e: applies BENCH_CLUSTERS PrometheusClusters (default 100) at once to a local
+// control plane with the real Metacontroller and one hook process, and prints:
+// - the seconds until every StatefulSet exists and every status says Ready (from watches, so exact);
+// - the hook's RSS sampled every 250 ms, and its peak as the kernel counts it (VmHWM);
+// - where the time goes: CPU seconds of every process, the hook's request-duration sums,
+//   Metacontroller's own metrics (hook calls, API requests, work queue) and the API server's;
+// - then, unless BENCH_RESYNC=0, one full resync of the unchanged clusters (Metacontroller resyncs
+//   every parent each resyncPeriodSeconds, BENCH_RESYNC_SECONDS, default 60): wall time, helm
+//   processes started, hook and Metacontroller work; with BENCH_ETAG=compare, a second resync
+//   after enabling webhook.etag in the CompositeController.
+// Not a test: numbers to read, with the machine's load beside them.
+//
+//   BENCH_CLUSTERS=1000 BENCH_METACONTROLLER=defaults npm run bench:e2e
+//
+// BENCH_METACONTROLLER: recommended (deploy/metacontroller/args.yaml, default) or defaults (the
+// release's args: QPS 5, burst 10, 5 workers). BENCH_ETAG: off (default), on, compare.
+import { readFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
+import { startCluster, type Cluster } from '../test/e2e/cluster.js'
+import { freePort, hookCertificates, installController, startHook } from '../test/e2e/controller.js'
+import type { MetacontrollerFlags } from '../test/e2e/lib/metacontroller.js'
+import { watch, type WatchedObject } from '../test/e2e/lib/watch.js'
 
 const COUNT = Number(process.env.BENCH_CLUSTERS ?? 100)
-const cluster = await startCluster({ metacontroller: 'required', persistentVolumes: COUNT + 10 })
-const hook = await startHook(await freePort())
+const flagsEnv = process.env.BENCH_METACONTROLLER ?? 'recommended'
+const RESYNC = process.env.BENCH_RESYNC !== '0'
+const RESYNC_SECONDS = Number(process.env.BENCH_RESYNC_SECONDS ?? 60)
+const ETAG = process.env.BENCH_ETAG ?? 'off'
+const TIMEOUT_S = Number(process.env.BENCH_TIMEOUT_SECONDS ?? 1800)
+if (!Number.isInteger(COUNT) || COUNT < 1) throw new Error('BENCH_CLUSTERS must be a positive integer')
+if (flagsEnv !== 'recommended' && flagsEnv !== 'defaults') throw new Error('BENCH_METACONTROLLER must be recommended or defaults')
+const FLAGS: MetacontrollerFlags = flagsEnv
+if (!['off', 'on', 'compare'].includes(ETAG)) throw new Error('BENCH_ETAG must be off, on or compare')
+
+const load = () => loadavg().map((l) => l.toFixed(2)).join(' ')
+const out = (line: string) => process.stdout.write(`${line}\n`)
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`
+
+/** Sum of the samples of `name` (exact metric name) whose labels contain every `labels` pair. */
+function sum(text: string, name: string, labels: Record<string, string> = {}): number {
+  let total = 0
+  let seen = false
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name) || (line[name.length] !== '{' && line[name.length] !== ' ')) continue
+    if (!Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) continue
+    total += Number(line.slice(line.lastIndexOf(' ') + 1))
+    seen = true
+  }
+  return seen ? total : NaN
+}
+/** Sums by the value of one label, e.g. apiserver requests by verb. */
+function byLabel(text: string, name: string, label: string): Record<string, number> {
+  const result: Record<string, number> = {}
+  const re = new RegExp(`^${name}\\{[^}]*\\b${label}="([^"]*)"[^}]*\\} (\\S+)$`, 'gm')
+  for (const m of text.matchAll(re)) result[m[1] ?? ''] = (result[m[1] ?? ''] ?? 0) + Number(m[2])
+  return result
+}
+
+const clockTicks = 100 // USER_HZ on Linux
+/** CPU seconds of a process: its own, and that of its waited-for children (helm, promtool). */
+function cpu(pid: number): { self: number; children: number } {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    const n = (i: number) => Number(fields[i - 3])
+    return { self: (n(14) + n(15)) / clockTicks, children: (n(16) + n(17)) / clockTicks }
+  } catch {
+    return { self: NaN, children: NaN }
+  }
+}
+function status(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return Number(m?.[1]) * 1024
+}
+
+interface Snapshot {
+  at: number
+  hook: string
+  metacontroller: string
+  apiserver: string
+  cpu: Record<string, { self: number; children: number }>
+}
+
+const cluster: Cluster = await startCluster({
+  metacontrollerFlags: FLAGS,
+  persistentVolumes: COUNT + 10,
+  nodeResources: { pods: String(COUNT + 110) }
+})
+const certificates = await hookCertificates()
+const hook = await startHook(certificates, await freePort(), await freePort())
 try {
-  const url = await hook.listening
-  await installController(cluster, url, 60)
+  const url = hook.opsUrl
+  const hookPid = hook.child.pid ?? NaN
+  const pids = (): Record<string, number> => ({ ...cluster.pids(), hook: hookPid })
+  const snapshot = async (): Promise<Snapshot> => {
+    const [h, m, a] = await Promise.all([
+      fetch(`${url}/metrics`).then((r) => r.text()),
+      fetch(String(cluster.metacontrollerMetricsUrl)).then((r) => r.text()),
+      cluster.kubectlOk(['get', '--raw', '/metrics'])
+    ])
+    return { at: performance.now(), hook: h, metacontroller: m, apiserver: a, cpu: Object.fromEntries(Object.entries(pids()).map(([n, p]) => [n, cpu(p)])) }
+  }
+  const hookSyncs = (text: string) => sum(text, 'pcc_hook_requests_total', { hook: 'sync' })
+
+  // RSS every 250 ms for the whole run.
+  let rssMax = 0
+  const sampler = setInterval(() => {
+    try {
+      rssMax = Math.max(rssMax, status(hookPid, 'VmRSS'))
+    } catch {
+      // the hook is gone; the run fails elsewhere
+    }
+  }, 250)
+
+  await installController(cluster, certificates, hook.url, RESYNC_SECONDS)
+  if (ETAG === 'on') await setEtag(true)
   await cluster.kubectlOk(['create', 'namespace', 'bench'])
+  const proms = await watch<WatchedObject>(cluster, '/apis/relaxdiego.com/v1alpha1/namespaces/bench/prometheusclusters')
+  const statefulSets = await watch<WatchedObject>(cluster, '/apis/apps/v1/namespaces/bench/statefulsets')
+
+  out(`# ${String(COUNT)} PrometheusClusters applied at once; Metacontroller ${FLAGS}: ${cluster.metacontrollerArgs.join(' ')}`)
+  out(`# load average before: ${load()}`)
   const resources = Array.from({ length: COUNT }, (_, i) => ({
     apiVersion: 'relaxdiego.com/v1alpha1',
     kind: 'PrometheusCluster',
-    metadata: { name: `c-${String(i).padStart(3, '0')}`, namespace: 'bench' },
+    metadata: { name: `c-${String(i).padStart(4, '0')}`, namespace: 'bench' },
     spec: {}
   }))
+  const before = await snapshot()
   const started = performance.now()
-  await cluster.apply(resources)
+  // kubectl apply of a List of 1,000 objects takes a while by itself: 200 at a time, side by side.
+  const batches = Array.from({ length: Math.ceil(COUNT / 200) }, (_, i) => resources.slice(i * 200, i * 200 + 200))
+  await Promise.all(batches.map((b) => cluster.apply(b)))
+  const applied = (performance.now() - started) / 1000
+
+  const isReady = (o: WatchedObject) => ((o.status?.conditions ?? []) as { type: string; status: string }[]).some((c) => c.type === 'Ready' && c.status === 'True')
+  const ready = new Set<string>()
+  const stsSeen = new Set<string>()
   let allSts: number | undefined
   let allReady: number | undefined
-  while (allReady === undefined) {
+  let loadAtReady = ''
+  for (;;) {
+    for (const e of statefulSets.events) stsSeen.add(e.object.metadata.name)
+    for (const e of proms.events) if (isReady(e.object)) ready.add(e.object.metadata.name)
+    statefulSets.events.length = 0
+    proms.events.length = 0
     const seconds = (performance.now() - started) / 1000
-    if (seconds > 600) throw new Error('not converged after 600 s')
-    if (allSts === undefined) {
-      const sts = JSON.parse(await cluster.kubectlOk(['get', 'statefulsets', '-n', 'bench', '-o', 'json'])) as { items: unknown[] }
-      if (sts.items.length >= COUNT) allSts = seconds
+    if (allSts === undefined && stsSeen.size >= COUNT) allSts = seconds
+    if (ready.size >= COUNT) {
+      allReady = seconds
+      loadAtReady = load()
+      break
     }
-    const proms = JSON.parse(await cluster.kubectlOk(['get', 'prometheusclusters', '-n', 'bench', '-o', 'json'])) as { items: { status?: { conditions?: { type: string; status: string }[] } }[] }
-    const ready = proms.items.filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length
-    if (ready >= COUNT) allReady = seconds
-    else await new Promise((r) => setTimeout(r, 250))
+    if (seconds > TIMEOUT_S) throw new Error(`not converged after ${String(TIMEOUT_S)} s: ${String(stsSeen.size)} StatefulSets, ${String(ready.size)} Ready`)
+    await sleep(100)
   }
-  const metrics = await (await fetch(`${url}/metrics`)).text()
-  const metric = (re: RegExp) => Number(re.exec(metrics)?.[1])
-  console.log(`${COUNT} PrometheusClusters applied at once`)
-  console.log(`every StatefulSet exists after ${allSts?.toFixed(1) ?? '?'} s`)
-  console.log(`every status Ready after ${allReady.toFixed(1)} s  (target < 30 s)`)
-  console.log(`hook RSS ${(metric(/^pcc_process_resident_memory_bytes (\S+)$/m) / 1024 / 1024).toFixed(1)} MiB; helm processes started ${metric(/^pcc_subprocesses_started_total\{tool="helm"\} (\S+)$/m)}; promtool ${metric(/^pcc_subprocesses_started_total\{tool="promtool"\} (\S+)$/m)}`)
+  proms.stop()
+  statefulSets.stop()
+  const converged = await snapshot()
+
+  out(`applied in ${applied.toFixed(1)} s (kubectl apply, 200 a call)`)
+  out(`every StatefulSet exists after ${allSts?.toFixed(1) ?? '?'} s`)
+  out(`every status Ready after ${allReady.toFixed(1)} s  (load average then: ${loadAtReady})`)
+  report('convergence', before, converged)
+
+  if (RESYNC) {
+    const first = await resync('resync of the unchanged clusters')
+    if (ETAG === 'compare') {
+      out('')
+      out('# enabling webhook.etag in the CompositeController (Metacontroller restarts the controller and syncs every parent, filling its cache)')
+      await setEtag(true)
+      await resync('first sync with ETag (cache filling)')
+      const second = await resync('resync with ETag')
+      out(`ETag: resync hook time ${second.hookSeconds.toFixed(2)} s vs ${first.hookSeconds.toFixed(2)} s without; hook CPU ${second.hookCpu.toFixed(2)} s vs ${first.hookCpu.toFixed(2)} s; Metacontroller CPU ${second.mcCpu.toFixed(2)} s vs ${first.mcCpu.toFixed(2)} s; wall ${second.wall.toFixed(1)} s vs ${first.wall.toFixed(1)} s`)
+    }
+  }
+  clearInterval(sampler)
+  out(`hook RSS: max of the 250 ms samples ${mib(rssMax)}; peak (VmHWM) ${mib(status(hookPid, 'VmHWM'))}`)
+  out(`# load average after: ${load()}`)
+
+  async function setEtag(enabled: boolean): Promise<void> {
+    const etag = enabled ? { enabled: true, cacheTimeoutSeconds: 3 * RESYNC_SECONDS, cacheCleanupSeconds: RESYNC_SECONDS } : { enabled: false }
+    const hooks = Object.fromEntries(['sync', 'finalize'].map((h) => [h, { webhook: { etag } }]))
+    await cluster.kubectlOk(['patch', 'compositecontroller', 'prometheus-cluster-controller', '--type=merge', '-p', JSON.stringify({ spec: { hooks } })])
+  }
+
+  /** Waits for the next burst of at least COUNT sync calls and reports it. */
+  async function resync(title: string): Promise<{ wall: number; hookSeconds: number; hookCpu: number; mcCpu: number }> {
+    // Quiet first: no sync call for 3 s.
+    let last = await snapshot()
+    for (let quiet = 0; quiet < 3000; ) {
+      await sleep(500)
+      const now = await snapshot()
+      quiet = hookSyncs(now.hook) === hookSyncs(last.hook) ? quiet + 500 : 0
+      last = now
+    }
+    const base = last
+    const deadline = performance.now() + (RESYNC_SECONDS + 600) * 1000
+    let firstAt: number | undefined
+    let end = base
+    for (;;) {
+      await sleep(200)
+      const now = await snapshot()
+      const n = hookSyncs(now.hook) - hookSyncs(base.hook)
+      if (n > 0) firstAt ??= now.at
+      if (n >= COUNT && hookSyncs(now.hook) === hookSyncs(end.hook)) break
+      end = now
+      if (performance.now() > deadline) throw new Error(`${title}: only ${String(n)} sync calls`)
+    }
+    const wall = (end.at - (firstAt ?? end.at)) / 1000 + 0.2
+    out('')
+    out(`## ${title} (load average ${load()})`)
+    out(`${String(hookSyncs(end.hook) - hookSyncs(base.hook))} sync calls in ${wall.toFixed(1)} s (from the first call seen to the last, 200 ms polls)`)
+    report(title, base, end)
+    return {
+      wall,
+      hookSeconds: sum(end.hook, 'pcc_hook_request_duration_seconds_sum') - sum(base.hook, 'pcc_hook_request_duration_seconds_sum'),
+      hookCpu: (end.cpu.hook?.self ?? NaN) - (base.cpu.hook?.self ?? NaN),
+      mcCpu: (end.cpu.metacontroller?.self ?? NaN) - (base.cpu.metacontroller?.self ?? NaN)
+    }
+  }
 } finally {
   await hook.stop()
   await cluster.stop()
+  await certificates.remove()
+}
+
+function report(title: string, a: Snapshot, b: Snapshot): void {
+  const d = (text: (s: Snapshot) => string, name: string, labels: Record<string, string> = {}) => sum(text(b), name, labels) - sum(text(a), name, labels)
+  const hook = (s: Snapshot) => s.hook
+  const mc = (s: Snapshot) => s.metacontroller
+  const api = (s: Snapshot) => s.apiserver
+  const seconds = (b.at - a.at) / 1000
+  out(`### where the time goes (${title}, ${seconds.toFixed(1)} s)`)
+  out(
+    `CPU seconds: ${Object.keys(b.cpu)
+      .map((n) => {
+        const self = (b.cpu[n]?.self ?? NaN) - (a.cpu[n]?.self ?? NaN)
+        const children = (b.cpu[n]?.children ?? NaN) - (a.cpu[n]?.children ?? NaN)
+        return `${n} ${self.toFixed(1)}${children > 0 ? ` (+${children.toFixed(1)} helm/promtool)` : ''}`
+      })
+      .join(', ')}`
+  )
+  const calls = d(hook, 'pcc_hook_request_duration_seconds_count')
+  const hookSum = d(hook, 'pcc_hook_request_duration_seconds_sum')
+  const codes = byLabel(b.hook, 'pcc_hook_requests_total', 'code')
+  const codesBefore = byLabel(a.hook, 'pcc_hook_requests_total', 'code')
+  out(
+    `hook: ${String(calls)} calls (${Object.entries(codes).map(([c, n]) => `${c}: ${String(n - (codesBefore[c] ?? 0))}`).join(', ')}), ` +
+      `request time ${hookSum.toFixed(2)} s (mean ${((1000 * hookSum) / calls).toFixed(1)} ms); ` +
+      `helm started ${String(d(hook, 'pcc_subprocesses_started_total', { tool: 'helm' }))}, promtool ${String(d(hook, 'pcc_subprocesses_started_total', { tool: 'promtool' }))}; ` +
+      `render cache ${String(sum(b.hook, 'pcc_render_cache_entries'))} entries, lookups hit ${String(d(hook, 'pcc_render_cache_lookups_total', { outcome: 'hit' }))} miss ${String(d(hook, 'pcc_render_cache_lookups_total', { outcome: 'miss' }))}`
+  )
+  const mcHookCount = d(mc, 'metacontroller_sync_request_duration_histogram_seconds_count') + (d(mc, 'metacontroller_finalize_request_duration_histogram_seconds_count') || 0)
+  const mcHookSum = d(mc, 'metacontroller_sync_request_duration_histogram_seconds_sum') + (d(mc, 'metacontroller_finalize_request_duration_histogram_seconds_sum') || 0)
+  const restByVerb = Object.fromEntries(
+    Object.entries(byLabel(b.metacontroller, 'rest_client_requests_total', 'method')).map(([k, v]) => [k, v - (byLabel(a.metacontroller, 'rest_client_requests_total', 'method')[k] ?? 0)])
+  )
+  out(
+    `metacontroller: hook calls ${String(mcHookCount)} taking ${mcHookSum.toFixed(2)} s as it saw them; API requests ${JSON.stringify(restByVerb)}; ` +
+      `client-side rate limiter wait ${d(mc, 'rest_client_rate_limiter_duration_seconds_sum').toFixed(1)} s; ` +
+      `work queue wait ${d(mc, 'workqueue_queue_duration_seconds_sum').toFixed(1)} s, work ${d(mc, 'workqueue_work_duration_seconds_sum').toFixed(1)} s`
+  )
+  const verbs = byLabel(b.apiserver, 'apiserver_request_total', 'verb')
+  const verbsBefore = byLabel(a.apiserver, 'apiserver_request_total', 'verb')
+  const durations = byLabel(b.apiserver, 'apiserver_request_duration_seconds_sum', 'verb')
+  const durationsBefore = byLabel(a.apiserver, 'apiserver_request_duration_seconds_sum', 'verb')
+  out(
+    `apiserver: requests ${Object.keys(verbs)
+      .filter((v) => v !== 'WATCH' && v !== 'CONNECT')
+      .map((v) => `${v} ${String((verbs[v] ?? 0) - (verbsBefore[v] ?? 0))} (${((durations[v] ?? 0) - (durationsBefore[v] ?? 0)).toFixed(1)} s)`)
+      .join(', ')}; ` + `priority-and-fairness queue wait ${d(api, 'apiserver_flowcontrol_request_wait_duration_seconds_sum').toFixed(1)} s`
+  )
 }

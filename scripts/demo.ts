@@ -1,35 +1,41 @@
-// make demo: a local control plane (kube-apiserver, controller-manager, scheduler, kwok, Metacontroller)
-// with this checkout's hook installed and examples/simple.yaml applied. Runs until interrupted,
+// make demo: a local control plane (kube-apiserver, controller-manager, scheduler, kwok, and the real
+// Metacontroller v4.17.2 with the flags of deploy/metacontroller/args.yaml) with this checkout's hook
+// installed and examples/simple.yaml applied. Runs until interrupted,
 // then removes everything it started.
 import { join } from 'node:path'
 import { ROOT } from '../test/helpers/env.js'
 import { startCluster } from '../test/e2e/cluster.js'
-import { freePort, installController, startHook } from '../test/e2e/controller.js'
+import { freePort, hookCertificates, installController, startHook } from '../test/e2e/controller.js'
 
 const cluster = await startCluster({ metacontroller: 'required' })
-const hook = await startHook(await freePort(), { LOG_LEVEL: 'info' })
+const certificates = await hookCertificates()
+const hook = await startHook(certificates, await freePort(), await freePort(), { LOG_LEVEL: 'info' })
 hook.child.stdout?.pipe(process.stdout)
 // On Ctrl-C the harness's own handlers stop the cluster and remove its directory; the hook is ours.
 const state = { interrupted: false }
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     state.interrupted = true
-    void hook.stop()
+    void hook.stop().then(() => certificates.remove())
   })
 }
 const stop = async (code: number) => {
   await hook.stop()
+  await certificates.remove()
   await cluster.stop()
   process.exit(code)
 }
 try {
-  await installController(cluster, await hook.listening)
+  await installController(cluster, certificates, hook.url)
   await cluster.kubectlOk(['create', 'namespace', 'example'])
   await cluster.kubectlOk(['apply', '-n', 'example', '-f', join(ROOT, 'examples', 'simple.yaml')])
   await cluster.kubectlOk(['wait', '-n', 'example', '--for=condition=Ready', 'prometheuscluster/simple-prometheus-instance', '--timeout=120s'])
   console.log(`\n${await cluster.kubectlOk(['get', 'proms', '-n', 'example'])}`)
   console.log(
     [
+      `Metacontroller ${cluster.binaries.metacontroller} runs with ${cluster.metacontrollerArgs.join(' ')}`,
+      `(its log: ${cluster.logFile('metacontroller')})`,
+      '',
       'The cluster is yours until Ctrl-C. In another shell:',
       `  export KUBECONFIG=${cluster.kubeconfig}`,
       `  export PATH=${join(cluster.kubectlPath, '..')}:$PATH`,

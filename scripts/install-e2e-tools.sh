@@ -1,32 +1,39 @@
 #!/usr/bin/env bash
-# Builds the real components of the e2e control plane from source, through the Go module proxy:
-# kube-apiserver, kube-controller-manager, kube-scheduler and kubectl (Kubernetes 1.35), etcd 3.6,
-# kwok and, where its module can be fetched, Metacontroller. The versions come from the wrapper
-# modules in tools/e2e/*; their go.sum files pin (and checksum-verify) every module that goes into
-# the binaries.
+# Builds the real components of the e2e control plane from source: kube-apiserver,
+# kube-controller-manager, kube-scheduler and kubectl (Kubernetes 1.35), etcd 3.6 and kwok through
+# the Go module proxy (the wrapper modules in tools/e2e/* pin their versions; their go.sum files pin
+# and checksum-verify every module that goes into the binaries), and Metacontroller from its own
+# source tree (below).
 #
 # Binaries land in a per-user cache outside the checkout, keyed by version:
 #   $cache/e2e/kubernetes-<version>/{kube-apiserver,kube-controller-manager,kube-scheduler,kubectl}
 #   $cache/e2e/etcd-<version>/etcd, $cache/e2e/kwok-<version>/kwok,
-#   $cache/e2e/metacontroller-<version>/metacontroller
+#   $cache/e2e/metacontroller-<version>/metacontroller (+ manifests/production/, its release manifests)
 # and are symlinked into $cache/e2e/bin. The first run builds: on 2 cores with an empty Go build
 # cache, Kubernetes takes about 5 minutes and up to ~2 GiB of memory (the linker), etcd about 30 s,
-# kwok about 1 minute, plus ~10 s to download ~200 MB of modules. Later runs only check that the
-# files exist. Bumping a version in tools/e2e/*/go.mod builds the new one.
+# kwok about 1 minute, Metacontroller about 3 minutes, plus a few minutes to download modules. Later
+# runs only check that the files exist. Bumping a version in tools/e2e/*/go.mod (Metacontroller's:
+# the ref in deploy/metacontroller/kustomization.yaml) builds the new one.
+#
+# Metacontroller's go.mod names its module `metacontroller`, so the Go module proxy never serves it.
+# Its source tree comes from, in this order (the first that exists is used; a check that fails is
+# an error, never a reason to try the next):
+#   1. $METACONTROLLER_SRC, a checkout of that version;
+#   2. ../shared/third_party/metacontroller-<version> beside this repository, whose files must match
+#      ../shared/third_party/metacontroller-<version>.sha256 (sha256sum -c);
+#   3. git clone --depth 1 --branch <version> https://github.com/metacontroller/metacontroller,
+#      which must be the release commit.
+# Its dependencies come from the Go module proxy, pinned by its go.sum.
 #
 #   scripts/install-e2e-tools.sh                  build what is missing, print the bin dir at the end
 #   scripts/install-e2e-tools.sh COMPONENT...     only these (kubernetes, etcd, kwok, metacontroller)
 #   scripts/install-e2e-tools.sh --print-bin-dir  print only the bin dir (needs no Go)
 #
-# Metacontroller is built only when tools/e2e/metacontroller/go.sum exists: its module cannot be
-# fetched through the Go module proxy this project's machines reach (see
-# tools/e2e/metacontroller/go.mod). Without it the step is skipped with a notice; point
-# METACONTROLLER_BIN at a metacontroller binary built elsewhere instead.
-#
 # Environment:
-#   PCC_CACHE_DIR  cache root (default ${XDG_CACHE_HOME:-$HOME/.cache}/prometheus-cluster-controller)
-#   GO             the go command (default: go on PATH, else /usr/local/go/bin/go)
-#   E2E_BUILD_P    parallel compilations (go build -p, default 2; each can take ~1 GiB)
+#   PCC_CACHE_DIR       cache root (default ${XDG_CACHE_HOME:-$HOME/.cache}/prometheus-cluster-controller)
+#   GO                  the go command (default: go on PATH, else /usr/local/go/bin/go)
+#   E2E_BUILD_P         parallel compilations (go build -p, default 2; each can take ~1 GiB)
+#   METACONTROLLER_SRC  Metacontroller's source tree (see above)
 # Go's own module and build caches (go env GOMODCACHE GOCACHE) are used as they are.
 set -euo pipefail
 
@@ -65,16 +72,24 @@ etcd_version="$(module_version tools/e2e/etcd go.etcd.io/etcd/server/v3)"
 [[ "$etcd_version" =~ ^v3\.[0-9]+\.[0-9]+$ ]] || die "unexpected etcd version $etcd_version in tools/e2e/etcd/go.mod"
 kwok_version="$(module_version tools/e2e/kwok sigs.k8s.io/kwok)"
 [[ "$kwok_version" =~ ^v[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "unexpected kwok version $kwok_version in tools/e2e/kwok/go.mod"
-metacontroller_version="$(module_version tools/e2e/metacontroller metacontroller)"
+# The Metacontroller release the project installs (deploy/metacontroller/) is the one it tests.
+metacontroller_version="$(sed -n 's|^ *- https://github.com/metacontroller/metacontroller/manifests/production?ref=\(v[0-9.]*\)$|\1|p' \
+  "$root/deploy/metacontroller/kustomization.yaml")"
+[[ "$metacontroller_version" =~ ^v[0-9]+\.[0-9]+\.[0-9]+$ ]] \
+  || die "no Metacontroller release ref (…/manifests/production?ref=vX.Y.Z) in deploy/metacontroller/kustomization.yaml"
+# The commit each release tag names, to check a clone against (git ls-remote --tags).
+declare -A metacontroller_commits=([v4.17.2]=76b818bdc67ba56570abe5f69f714d56c0ff5c52)
 
 kubernetes_dir="$e2e_dir/kubernetes-$kubernetes_version"
 kubernetes_commands=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
 etcd_path="$e2e_dir/etcd-$etcd_version/etcd"
 kwok_path="$e2e_dir/kwok-$kwok_version/kwok"
-metacontroller_path="$e2e_dir/metacontroller-$metacontroller_version/metacontroller"
+metacontroller_dir="$e2e_dir/metacontroller-$metacontroller_version"
+metacontroller_path="$metacontroller_dir/metacontroller"
+metacontroller_manifests="$metacontroller_dir/manifests/production"
 
 find_go_e2e() {
-  find_go "the e2e control plane (Kubernetes $kubernetes_version, etcd $etcd_version, kwok $kwok_version)"
+  find_go "the e2e control plane (Kubernetes $kubernetes_version, etcd $etcd_version, kwok $kwok_version, Metacontroller $metacontroller_version)"
   export CGO_ENABLED=0 GOFLAGS="-mod=readonly -buildvcs=false"
 }
 
@@ -88,7 +103,7 @@ trap cleanup EXIT
 
 elapsed() { local s=$1; printf '%dm%02ds' $((s / 60)) $((s % 60)); }
 
-# build <name> <version> <estimate> <wrapper module dir> <dest dir> <ldflags> <main package>...
+# build <name> <version> <estimate> <module dir (absolute)> <dest dir> <ldflags> <main package>...
 # Runs one `go build -o <tmp dir>/` for all the packages (they share the compilation of their common
 # dependencies) and prints progress every 30 s: the packages compiled so far (go build -v) out of
 # the packages the commands import. The binaries stay in <tmp dir> for check_version and
@@ -103,7 +118,7 @@ build() {
   tmp_paths+=("$build_tmp")
   build_log="$build_tmp/build.log"
   log "building $name $version (first run only, $estimate)..."
-  total="$(cd "$root/$module_dir" && "$go_cmd" list -deps "$@" | wc -l)" \
+  total="$(cd "$module_dir" && "$go_cmd" list -deps "$@" | wc -l)" \
     || die "go list failed for $name $version in $module_dir"
   : >"$build_log"
   (
@@ -113,7 +128,7 @@ build() {
   ) &
   ticker_pid=$!
   (
-    cd "$root/$module_dir"
+    cd "$module_dir"
     exec "$go_cmd" build -p "${E2E_BUILD_P:-2}" -v -trimpath -ldflags "$ldflags" -o "$build_tmp/" "$@"
   ) >"$build_log" 2>&1 || status=$?
   kill "$ticker_pid" 2>/dev/null || true
@@ -169,7 +184,7 @@ if wanted kubernetes; then
     pkgs=()
     for c in "${kubernetes_commands[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$c"); done
     build kubernetes "$kubernetes_version" "~5 min and ~2 GiB of memory on 2 cores" \
-      tools/e2e/kubernetes "$kubernetes_dir" "$ldflags" "${pkgs[@]}"
+      "$root/tools/e2e/kubernetes" "$kubernetes_dir" "$ldflags" "${pkgs[@]}"
     for c in kube-apiserver kube-controller-manager kube-scheduler; do
       check_version "$c" "Kubernetes $kubernetes_version" --version
     done
@@ -182,7 +197,7 @@ fi
 if wanted etcd; then
   if [[ ! -x "$etcd_path" ]]; then
     find_go_e2e
-    build etcd "$etcd_version" "~30 s" tools/e2e/etcd "${etcd_path%/*}" \
+    build etcd "$etcd_version" "~30 s" "$root/tools/e2e/etcd" "${etcd_path%/*}" \
       "-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=$etcd_version" go.etcd.io/etcd/server/v3
     # The main package is the module root: go build names the binary after the path element before
     # the major version suffix, "server".
@@ -218,7 +233,7 @@ write_kwok_stages() {
 if wanted kwok; then
   if [[ ! -x "$kwok_path" ]]; then
     find_go_e2e
-    build kwok "$kwok_version" "~1 min" tools/e2e/kwok "${kwok_path%/*}" \
+    build kwok "$kwok_version" "~1 min" "$root/tools/e2e/kwok" "${kwok_path%/*}" \
       "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${kwok_version#v}" sigs.k8s.io/kwok/cmd/kwok
     check_version kwok "*${kwok_version#v}*" --version
     install_binary kwok "${kwok_path%/*}"
@@ -230,29 +245,66 @@ if wanted kwok; then
   link kwok "$kwok_path"
 fi
 
-metacontroller_built=0
-if wanted metacontroller; then
-  if [[ -x "$metacontroller_path" ]]; then
-    metacontroller_built=1
-  elif [[ ! -f "$root/tools/e2e/metacontroller/go.sum" ]]; then
-    log "skipping metacontroller $metacontroller_version: tools/e2e/metacontroller has no go.sum, because"
-    log "  the Go module proxy refuses github.com/metacontroller/metacontroller (403 \"This module version"
-    log "  is not available\"). Set METACONTROLLER_BIN to a metacontroller binary to run the real one."
+# metacontroller_source <temp dir>: prints the directory of Metacontroller's source tree to build
+# from (see the header), or dies saying how to get one.
+metacontroller_source() {
+  local tmp="$1" shared="$root/../shared/third_party/metacontroller-$metacontroller_version" commit
+  local sums="$shared.sha256" want="${metacontroller_commits[$metacontroller_version]:-}"
+  if [[ -n "${METACONTROLLER_SRC:-}" ]]; then
+    [[ -f "$METACONTROLLER_SRC/go.mod" && -d "$METACONTROLLER_SRC/pkg/cmd/metacontroller" ]] \
+      || die "METACONTROLLER_SRC=$METACONTROLLER_SRC is not a Metacontroller source tree (no go.mod and pkg/cmd/metacontroller)"
+    log "Metacontroller source: METACONTROLLER_SRC=$METACONTROLLER_SRC (taken to be $metacontroller_version)"
+    printf '%s\n' "$METACONTROLLER_SRC"
+  elif [[ -d "$shared" ]]; then
+    [[ -f "$sums" ]] || die "$shared has no sha256 list beside it ($sums)"
+    # Copy exactly the listed files and check the copy: what is built is what was checked, and an
+    # extra file in the shared tree cannot slip into the build.
+    local f
+    while read -r _ f; do
+      [[ "$f" == ./* && "$f" != *..* ]] || die "unexpected path '$f' in $sums"
+      mkdir -p "$tmp/src/${f%/*}"
+      cp "$shared/$f" "$tmp/src/$f" || die "$shared lacks $f, listed in $sums"
+    done <"$sums"
+    (cd "$tmp/src" && sha256sum --quiet --strict -c "$sums" >&2) \
+      || die "$shared does not match $sums (files above); it is not Metacontroller $metacontroller_version as released"
+    log "Metacontroller source: $shared ($(wc -l <"$sums") files, sha256 checked)"
+    printf '%s\n' "$tmp/src"
   else
-    find_go_e2e
-    build metacontroller "$metacontroller_version" "~3 min" tools/e2e/metacontroller "${metacontroller_path%/*}" \
-      "-s -w" metacontroller/pkg/cmd/metacontroller
-    check_version metacontroller "*" --help
-    install_binary metacontroller "${metacontroller_path%/*}"
-    # Its CRDs (CompositeController, DecoratorController, ControllerRevision), for the harness.
-    crds="$(cd "$root/tools/e2e/metacontroller" && "$go_cmd" list -m -f '{{with .Replace}}{{.Dir}}{{else}}{{.Dir}}{{end}}' metacontroller)"
-    crds+=/manifests/production/metacontroller-crds-v1.yaml
-    [[ -f "$crds" ]] || die "Metacontroller's module has no $crds"
-    cp "$crds" "${metacontroller_path%/*}/crds.yaml"
-    metacontroller_built=1
+    command -v git >/dev/null 2>&1 || die "no Metacontroller source: set METACONTROLLER_SRC to a checkout of
+  $metacontroller_version, put its tree in $shared (with a sha256 list), or install git to clone it"
+    [[ -n "$want" ]] || die "no known commit for Metacontroller $metacontroller_version (metacontroller_commits in ${BASH_SOURCE[0]})"
+    log "Metacontroller source: cloning https://github.com/metacontroller/metacontroller at $metacontroller_version"
+    git clone --quiet --depth 1 --branch "$metacontroller_version" https://github.com/metacontroller/metacontroller "$tmp/src" >&2 \
+      || die "could not clone Metacontroller $metacontroller_version (no network?). Set METACONTROLLER_SRC to a
+  checkout of it, or put its tree in $shared with a sha256 list"
+    commit="$(git -C "$tmp/src" rev-parse HEAD)"
+    [[ "$commit" == "$want" ]] || die "the clone's $metacontroller_version is commit $commit, expected $want"
+    printf '%s\n' "$tmp/src"
   fi
-  [[ $metacontroller_built -eq 0 ]] || link metacontroller "$metacontroller_path"
+}
+
+if wanted metacontroller; then
+  if [[ ! -x "$metacontroller_path" || ! -f "$metacontroller_manifests/metacontroller-crds-v1.yaml" ]]; then
+    find_go_e2e
+    src_tmp="$(mktemp -d "$e2e_dir/.metacontroller-src.tmp.XXXXXX")"
+    tmp_paths+=("$src_tmp")
+    src="$(metacontroller_source "$src_tmp")"
+    [[ -f "$src/manifests/production/metacontroller-crds-v1.yaml" ]] \
+      || die "$src has no manifests/production/metacontroller-crds-v1.yaml"
+    build metacontroller "$metacontroller_version" "~3 min" "$src" "$metacontroller_dir" \
+      "-s -w -X main.version=$metacontroller_version" ./pkg/cmd/metacontroller
+    # It has no --version: it logs its version first, then fails on the kubeconfig that is not there.
+    check_version metacontroller "*Configuration information*version*$metacontroller_version*" \
+      --kubeconfig="$build_tmp/no-such-kubeconfig" --metrics-address=0 --health-probe-bind-address=0
+    # Its release manifests (CRDs, RBAC, StatefulSet) from the same tree: the harness installs the
+    # CRDs and reads the release's args; the deploy/metacontroller/ test renders over them.
+    rm -rf "$metacontroller_dir/manifests"
+    mkdir -p "$metacontroller_manifests"
+    cp "$src"/manifests/production/*.yaml "$metacontroller_manifests/"
+    install_binary metacontroller "$metacontroller_dir"
+  fi
+  link metacontroller "$metacontroller_path"
 fi
 
-log "ready in $bin_dir: ${components[*]}$([[ $metacontroller_built -eq 1 ]] || ! wanted metacontroller || printf ' (metacontroller skipped)')"
+log "ready in $bin_dir: ${components[*]}"
 printf '%s\n' "$bin_dir"

@@ -1,7 +1,8 @@
 // A real Kubernetes control plane as plain processes on 127.0.0.1, for the e2e suite and the demo:
 // etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok with fake nodes, a default
-// StorageClass with pre-created hostPath PersistentVolumes, and Metacontroller when a binary is
-// available. Certificates, kubeconfig, data and logs live in one temp directory, removed by stop().
+// StorageClass with pre-created hostPath PersistentVolumes, and Metacontroller v4.17.2 (built from its
+// source by scripts/install-e2e-tools.sh, run with the flags of deploy/metacontroller/args.yaml, see
+// lib/metacontroller.ts). Certificates, kubeconfig, data and logs live in one temp directory, removed by stop().
 //
 //   const cluster = await startCluster()
 //   await cluster.kubectl(['get', 'nodes'])
@@ -11,17 +12,19 @@
 //
 // Binaries: scripts/install-e2e-tools.sh (see test/e2e/lib/binaries.ts for the overrides).
 import { execFile } from 'node:child_process'
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { rmSync } from 'node:fs'
 import { request as httpsRequest } from 'node:https'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { pathToFileURL } from 'node:url'
 import { findBinaries, type Binaries } from './lib/binaries.js'
+import { metacontrollerArgs, withArgs, type MetacontrollerFlags } from './lib/metacontroller.js'
 import { defaultStorageClass, fakeNode, hostPathVolume, list, type NodeResources } from './lib/manifests.js'
 import { makePki, writeKubeconfig } from './lib/pki.js'
 import { Supervisor, tail, type Managed } from './lib/processes.js'
+import type { ClientTls } from './lib/watch.js'
 
 export interface ClusterOptions {
   /** Fake nodes kwok manages (default 1), named kwok-node-0, kwok-node-1, ... */
@@ -32,13 +35,14 @@ export interface ClusterOptions {
   persistentVolumes?: number
   /** Each volume's capacity (default 100Gi). */
   volumeCapacity?: string
+  /** Metacontroller: 'required' (default) installs its CRDs and runs it; 'off' does neither. */
+  metacontroller?: 'required' | 'off'
   /**
-   * Metacontroller: 'auto' (default) runs it when a binary is found (METACONTROLLER_BIN or the
-   * install script's bin dir) and otherwise installs only its API (test/e2e/metacontroller-crds.yaml,
-   * for a stand-in); 'required' fails without a binary; 'off' installs neither.
+   * Its flags: 'recommended' (default; deploy/metacontroller/args.yaml) or 'defaults' (the args of
+   * its release StatefulSet, so its own defaults for QPS, burst and workers).
    */
-  metacontroller?: 'auto' | 'required' | 'off'
-  /** Extra arguments for metacontroller (after the harness's own). */
+  metacontrollerFlags?: MetacontrollerFlags
+  /** Extra arguments for metacontroller; each replaces the flag of the same name. */
   metacontrollerArgs?: string[]
   /** Keep the temp directory (logs, data) after stop(); also PCC_E2E_KEEP=1. */
   keepTempDir?: boolean
@@ -70,11 +74,17 @@ export interface Cluster {
   kubeconfig: string
   /** https://127.0.0.1:<port> */
   server: string
+  /** The CA and the admin client certificate (PEM files), for talking to the API server directly (lib/watch.ts). */
+  tls: ClientTls
   binaries: Binaries
   /** The kubectl binary (binaries.kubectl); pass --kubeconfig or use env. */
   kubectlPath: string
   /** Whether Metacontroller runs (with its CRDs installed). */
   metacontroller: boolean
+  /** The arguments Metacontroller runs with (empty when it does not). */
+  metacontrollerArgs: string[]
+  /** http://127.0.0.1:<port>/metrics of Metacontroller (undefined when it does not run). */
+  metacontrollerMetricsUrl: string | undefined
   /** process.env plus KUBECONFIG, with kubectl's directory first on PATH: for child processes. */
   env: NodeJS.ProcessEnv
   /** Runs kubectl against the cluster; never throws for a non-zero exit. */
@@ -83,13 +93,14 @@ export interface Cluster {
   kubectlOk(args: string[], options?: KubectlOptions): Promise<string>
   /** kubectl apply -f - of YAML or JSON text, or of objects (sent as a List). */
   apply(manifest: string | object[]): Promise<string>
+  /** The running components' process ids, by name (for CPU and memory figures). */
+  pids(): Record<string, number>
   /** The log file of a component: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, metacontroller. */
   logFile(component: string): string
   /** Stops every process (SIGTERM, then SIGKILL) and removes the temp directory. Idempotent. */
   stop(): Promise<void>
 }
 
-const standInCrds = join(dirname(fileURLToPath(import.meta.url)), 'metacontroller-crds.yaml')
 const serviceCidr = '10.96.0.0/16'
 const serviceIp = '10.96.0.1'
 
@@ -176,14 +187,10 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   const timeout = options.startTimeoutMs ?? 60_000
   const keep = options.keepTempDir ?? ['1', 'true', 'yes'].includes(process.env.PCC_E2E_KEEP ?? '')
   const binaries = { ...findBinaries(), ...options.binaries }
-  const metacontrollerMode = options.metacontroller ?? 'auto'
-  if (metacontrollerMode === 'required' && binaries.metacontroller === undefined) {
-    throw new Error('Metacontroller is required but no binary was found: set METACONTROLLER_BIN (its module cannot be fetched through the Go module proxy; see tools/e2e/metacontroller/go.mod)')
-  }
-  const runMetacontroller = metacontrollerMode !== 'off' && binaries.metacontroller !== undefined
-  if (runMetacontroller && binaries.metacontrollerCrds === undefined) {
-    throw new Error(`Metacontroller's CRDs were not found beside ${String(binaries.metacontroller)} (crds.yaml): set METACONTROLLER_CRDS to its manifests/production/metacontroller-crds-v1.yaml`)
-  }
+  const runMetacontroller = (options.metacontroller ?? 'required') === 'required'
+  const mcArgs = runMetacontroller
+    ? withArgs(metacontrollerArgs(options.metacontrollerFlags ?? 'recommended', binaries.metacontrollerManifests), options.metacontrollerArgs ?? [])
+    : []
 
   const started = Date.now()
   await sweepStaleDirs()
@@ -228,12 +235,14 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     return stopped
   }
 
+  let tls: ClientTls | undefined
   try {
     const [etcdClient, etcdPeer, apiserverPort, kcmPort, schedulerPort, kwokPort, mcMetrics, mcHealth] = await Promise.all(
       Array.from({ length: 8 }, () => freePort())
     )
     const server = `https://127.0.0.1:${String(apiserverPort)}`
     const pki = await makePki(dir, serviceIp)
+    tls = { ca: pki.caCert, cert: pki.adminCert, key: pki.adminKey }
     await writeKubeconfig(kubeconfig, server, pki)
 
     // etcd: data in the temp dir, no fsync (the data is thrown away anyway).
@@ -346,34 +355,18 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     ])
     log(`controller manager, scheduler, kwok ready; ${String(nodeNames.length)} node(s), ${String(pvCount)} volume(s) (${elapsed(started)})`)
 
-    if (runMetacontroller && binaries.metacontroller !== undefined && binaries.metacontrollerCrds !== undefined) {
-      const crdsStat = await stat(binaries.metacontrollerCrds)
-      await kubectlOk(['apply', ...(crdsStat.isDirectory() ? ['-R'] : []), '-f', binaries.metacontrollerCrds])
+    if (runMetacontroller) {
+      await kubectlOk(['apply', '-f', join(binaries.metacontrollerManifests, 'metacontroller-crds-v1.yaml')])
       await kubectlOk(['wait', '--for=condition=Established', '--timeout=60s', 'crd/compositecontrollers.metacontroller.k8s.io', 'crd/decoratorcontrollers.metacontroller.k8s.io'])
       const metacontroller = supervisor.start(
         'metacontroller',
         binaries.metacontroller,
-        [
-          '--zap-log-level=info',
-          '--discovery-interval=2s',
-          '--cache-flush-interval=30m',
-          `--metrics-address=127.0.0.1:${String(mcMetrics)}`,
-          `--health-probe-bind-address=127.0.0.1:${String(mcHealth)}`,
-          '--client-go-qps=200',
-          '--client-go-burst=400',
-          '--workers=10',
-          ...(options.metacontrollerArgs ?? [])
-        ],
+        [...mcArgs, `--metrics-address=127.0.0.1:${String(mcMetrics)}`, `--health-probe-bind-address=127.0.0.1:${String(mcHealth)}`],
         // controller-runtime reads KUBECONFIG.
         { ...process.env, KUBECONFIG: kubeconfig }
       )
       await supervisor.waitReady(metacontroller, 'ready (/readyz)', () => httpOk(`http://127.0.0.1:${String(mcHealth)}/readyz`), timeout)
-      log(`metacontroller${binaries.metacontrollerIsStandIn ? " stand-in (test/e2e/standin)" : ""} ready (${elapsed(started)})`)
-    } else if (metacontrollerMode !== 'off') {
-      // Metacontroller's API without Metacontroller, for `kubectl apply -k metacontroller/` and a stand-in.
-      await kubectlOk(['apply', '-f', standInCrds])
-      await kubectlOk(['wait', '--for=condition=Established', '--timeout=60s', 'crd/compositecontrollers.metacontroller.k8s.io', 'crd/decoratorcontrollers.metacontroller.k8s.io'])
-      log(`metacontroller not started: no binary (set METACONTROLLER_BIN); its API is served from ${standInCrds}`)
+      log(`metacontroller ready, ${mcArgs.join(' ')} (${elapsed(started)})`)
     }
 
     log(`cluster up in ${elapsed(started)}; KUBECONFIG=${kubeconfig}`)
@@ -381,14 +374,18 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       dir,
       kubeconfig,
       server,
+      tls,
       binaries,
       kubectlPath: binaries.kubectl,
       metacontroller: runMetacontroller,
+      metacontrollerArgs: mcArgs,
+      metacontrollerMetricsUrl: runMetacontroller ? `http://127.0.0.1:${String(mcMetrics)}/metrics` : undefined,
       env: { ...process.env, KUBECONFIG: kubeconfig, PATH: `${dirname(binaries.kubectl)}:${process.env.PATH ?? ''}` },
       kubectl,
       kubectlOk,
       apply,
       logFile: (component) => supervisor.logFile(component),
+      pids: () => Object.fromEntries(supervisor.processes.flatMap((m) => (m.exit === undefined && m.child.pid !== undefined ? [[m.name, m.child.pid]] : []))),
       stop
     }
   } catch (error) {
@@ -415,7 +412,7 @@ export type { Managed }
 async function main(argv: string[]): Promise<void> {
   const command = argv[0]
   if (command !== 'up') {
-    process.stderr.write('usage: npx tsx test/e2e/cluster.ts up [--nodes N] [--volumes N] [--no-metacontroller]\n')
+    process.stderr.write('usage: npx tsx test/e2e/cluster.ts up [--nodes N] [--volumes N] [--no-metacontroller | --metacontroller-defaults]\n')
     process.exit(command === undefined || command === '-h' || command === '--help' ? 0 : 2)
   }
   const flag = (name: string): string | undefined => {
@@ -425,7 +422,8 @@ async function main(argv: string[]): Promise<void> {
   const cluster = await startCluster({
     nodes: Number(flag('--nodes') ?? 1),
     persistentVolumes: Number(flag('--volumes') ?? 20),
-    metacontroller: argv.includes('--no-metacontroller') ? 'off' : 'auto'
+    metacontroller: argv.includes('--no-metacontroller') ? 'off' : 'required',
+    metacontrollerFlags: argv.includes('--metacontroller-defaults') ? 'defaults' : 'recommended'
   })
   const kubectlDir = dirname(cluster.binaries.kubectl)
   process.stdout.write(
@@ -438,7 +436,7 @@ async function main(argv: string[]): Promise<void> {
       '  kubectl get nodes,storageclass,pv',
       '',
       `Logs: ${cluster.dir}/<component>.log (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok${cluster.metacontroller ? ', metacontroller' : ''})`,
-      cluster.metacontroller ? 'Metacontroller is running.' : 'Metacontroller is NOT running (no binary; set METACONTROLLER_BIN).',
+      cluster.metacontroller ? `Metacontroller is running: ${cluster.binaries.metacontroller} ${cluster.metacontrollerArgs.join(' ')}` : 'Metacontroller is not running (--no-metacontroller).',
       'Ctrl-C stops everything and removes the directory.',
       ''
     ].join('\n')

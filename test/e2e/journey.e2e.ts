@@ -7,20 +7,21 @@ import { join } from 'node:path'
 import t from 'tap'
 import { parse, stringify } from 'yaml'
 import { ROOT } from '../helpers/env.js'
-import type { HookProcess } from '../helpers/hook-process.js'
 import { startCluster } from './cluster.js'
-import { freePort, installController, startHook } from './controller.js'
+import { freePort, hookCertificates, installController, startHook, type Hook } from './controller.js'
 import { startProxy, type Proxy } from './proxy.js'
+import { watch } from './lib/watch.js'
 
 type Obj = { metadata: { name: string; uid: string; namespace?: string; deletionTimestamp?: string; generation?: number }; spec?: Record<string, unknown>; status?: Record<string, unknown> } & Record<string, unknown>
 type List = { items: Obj[] }
 
 const cluster = await startCluster({ metacontroller: 'required' })
 const work = await mkdtemp(join(tmpdir(), 'pcc-e2e-'))
-let hooks: HookProcess[] = []
+const certificates = await hookCertificates()
+let hooks: Hook[] = []
 
 // Stops whatever was started, also when the set-up below fails half-way.
-const closers: (() => Promise<void>)[] = [() => cluster.stop(), () => rm(work, { recursive: true, force: true })]
+const closers: (() => Promise<void>)[] = [() => cluster.stop(), () => rm(work, { recursive: true, force: true }), () => certificates.remove()]
 t.teardown(async () => {
   await Promise.all(hooks.map((h) => h.stop(2000)))
   for (const close of closers.reverse()) await close()
@@ -72,8 +73,11 @@ async function waitReady(ns: string, name: string, replicas: number): Promise<Ob
   })
 }
 
-async function hookAt(port: number): Promise<HookProcess> {
-  const hook = await startHook(port)
+// Each hook keeps its two ports across restarts: hooks (mutual TLS) and ops (probes, metrics).
+const opsPorts = new Map<number, number>()
+async function hookAt(port: number): Promise<Hook> {
+  if (!opsPorts.has(port)) opsPorts.set(port, await freePort())
+  const hook = await startHook(certificates, port, opsPorts.get(port) ?? 0)
   hooks.push(hook)
   return hook
 }
@@ -81,9 +85,9 @@ async function hookAt(port: number): Promise<HookProcess> {
 // Two hooks behind a proxy that stands in for the hook's Service.
 const ports = [await freePort(), await freePort()]
 await Promise.all(ports.map((p) => hookAt(p)))
-const proxy: Proxy = await startProxy(ports.map((p) => `http://127.0.0.1:${p}`))
+const proxy: Proxy = await startProxy(ports)
 closers.push(() => proxy.close())
-await installController(cluster, proxy.url)
+await installController(cluster, certificates, `https://${proxy.address}`)
 for (const ns of ['example', 'other']) await k('create', 'namespace', ns)
 
 t.test('1. spec {} gives the children, Ready pods on the fake node, a Ready status and printer columns', async (t) => {
@@ -126,24 +130,38 @@ t.test('3. a configuration change reaches the ConfigMap the servers reload, with
 
 let claimUids: string[] = []
 
-t.test('4. deleting the resource removes its children after its pods, and keeps the claims Bound', async (t) => {
-  claimUids = (await claims('example', 'simple-prometheus-instance')).map((c) => c.metadata.uid).sort()
+t.test('4. deleting the resource scales its StatefulSet to zero and waits for its pods before the children go; the claims stay Bound', async (t) => {
+  const ns = 'example'
+  const name = 'simple-prometheus-instance'
+  const sts = `prometheus-${name}`
+  claimUids = (await claims(ns, name)).map((c) => c.metadata.uid).sort()
   t.equal(claimUids.length, 3)
-  await k('delete', 'prometheuscluster', 'simple-prometheus-instance', '-n', 'example', '--wait=false')
-  let sawScaleDown = false
-  await waitFor('the PrometheusCluster to be gone', async () => {
-    const r = await kTry('get', 'prometheuscluster', 'simple-prometheus-instance', '-n', 'example', '-o', 'json')
-    if (r.code === 0) {
-      const sts = await kTry('get', 'statefulset', 'prometheus-simple-prometheus-instance', '-n', 'example', '-o', 'json')
-      if (sts.code === 0 && (JSON.parse(sts.stdout) as Obj).spec?.replicas === 0) sawScaleDown = true
-      return false
-    }
-    return true
-  })
-  t.ok(sawScaleDown, 'the StatefulSet was scaled to zero while the finalizer held the resource')
-  await waitFor('the StatefulSet to be garbage-collected', async () => (await kTry('get', 'statefulset', 'prometheus-simple-prometheus-instance', '-n', 'example')).code !== 0)
-  t.same(await readyPods('example', 'simple-prometheus-instance'), [])
-  const kept = await claims('example', 'simple-prometheus-instance')
+  // Watches from a list's resourceVersion, started before the delete: every write from here on is
+  // seen, however quickly the next one follows. Revisions order writes across the three watches.
+  const parents = await watch(cluster, `/apis/relaxdiego.com/v1alpha1/namespaces/${ns}/prometheusclusters`, { fieldSelector: `metadata.name=${name}` })
+  const statefulSets = await watch(cluster, `/apis/apps/v1/namespaces/${ns}/statefulsets`, { fieldSelector: `metadata.name=${sts}` })
+  const pods = await watch(cluster, `/api/v1/namespaces/${ns}/pods`, { labelSelector: `app.kubernetes.io/instance=${name}` })
+  t.teardown(() => [parents, statefulSets, pods].forEach((w) => w.stop()))
+  t.equal(statefulSets.initial[0]?.spec?.replicas, 1, 'one replica before the delete')
+  const podNames = pods.initial.map((p) => p.metadata.name)
+  t.same(podNames, [`${sts}-0`], 'its one pod before the delete')
+
+  await k('delete', 'prometheuscluster', name, '-n', ns, '--wait=false')
+  const stsGone = await statefulSets.until('the StatefulSet deleted', (e) => e.type === 'DELETED')
+  const parentGone = await parents.until('the PrometheusCluster deleted', (e) => e.type === 'DELETED', 1000)
+  const marked = await parents.until('the PrometheusCluster marked for deletion', (e) => e.object.metadata.deletionTimestamp !== undefined, 1000)
+  const scaledDown = statefulSets.events.find((e) => e.type === 'MODIFIED' && e.object.spec?.replicas === 0)
+  t.ok(scaledDown, 'the StatefulSet was scaled to zero replicas', { replicas: statefulSets.events.map((e) => `${e.type} ${String(e.object.spec?.replicas)} @${String(e.revision)}`) })
+  if (scaledDown) {
+    t.ok(marked.revision < scaledDown.revision && scaledDown.revision < parentGone.revision, 'while the finalizer held the deleted resource', { marked: marked.revision, scaledDown: scaledDown.revision, parentGone: parentGone.revision })
+  }
+  for (const pod of podNames) {
+    const podGone = pods.events.find((e) => e.type === 'DELETED' && e.object.metadata.name === pod)
+    t.ok(podGone, `pod ${pod} was deleted`)
+    if (podGone) t.ok(podGone.revision < parentGone.revision && podGone.revision < stsGone.revision, `pod ${pod} was gone before the finalizer was released and the StatefulSet deleted`, { podGone: podGone.revision, parentGone: parentGone.revision, stsGone: stsGone.revision })
+  }
+  t.same(await readyPods(ns, name), [])
+  const kept = await claims(ns, name)
   t.same(kept.map((c) => c.metadata.uid).sort(), claimUids)
   for (const c of kept) t.equal(c.status?.phase, 'Bound', c.metadata.name)
 })

@@ -1,56 +1,54 @@
-// A small loopback HTTP proxy standing in for the hook's Service: requests go round-robin to the
-// backends, and a request a backend cannot take (connection refused or reset) is retried on the
-// next one, as kube-proxy plus Metacontroller's retry would.
-import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+// A small loopback TCP proxy standing in for the hook's Service, as kube-proxy does: each
+// connection goes to the next backend in turn, and one a backend refuses is tried on the next.
+// TCP, not HTTP: the mutual TLS between Metacontroller and the hooks passes through untouched.
+import { connect, createServer, type Server, type Socket } from 'node:net'
 import type { AddressInfo } from 'node:net'
 
 export interface Proxy {
-  url: string
+  /** host:port, for an https:// URL (the hooks' certificate names 127.0.0.1). */
+  address: string
   close(): Promise<void>
 }
 
-function forward(target: URL, req: IncomingMessage, body: Buffer): Promise<{ status: number; headers: IncomingMessage['headers']; body: Buffer }> {
-  return new Promise((resolve, reject) => {
-    const out = request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: { ...req.headers, connection: 'close' } }, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('end', () => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }))
-      res.on('error', reject)
-    })
-    out.on('error', reject)
-    out.end(body)
-  })
-}
-
-export async function startProxy(backends: string[]): Promise<Proxy> {
+export async function startProxy(backends: number[]): Promise<Proxy> {
   let next = 0
-  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => {
-      const body = Buffer.concat(chunks)
-      const attempt = async (tries: number): Promise<void> => {
-        const target = new URL(backends[next++ % backends.length] ?? '')
-        try {
-          const answer = await forward(target, req, body)
-          res.writeHead(answer.status, { 'content-type': answer.headers['content-type'] ?? 'application/json' })
-          res.end(answer.body)
-        } catch (error) {
-          if (tries > 1) return attempt(tries - 1)
-          res.writeHead(502)
-          res.end(String(error))
-        }
-      }
-      void attempt(backends.length)
-    })
+  const sockets = new Set<Socket>()
+  const track = (s: Socket) => {
+    sockets.add(s)
+    s.once('close', () => sockets.delete(s))
+  }
+  const server: Server = createServer((client) => {
+    track(client)
+    client.pause()
+    const attempt = (tries: number): void => {
+      const port = backends[next++ % backends.length] ?? 0
+      const upstream = connect({ host: '127.0.0.1', port })
+      let connected = false
+      upstream.once('connect', () => {
+        connected = true
+        track(upstream)
+        client.on('error', () => upstream.destroy())
+        client.once('close', () => upstream.destroy())
+        upstream.once('close', () => client.destroy())
+        upstream.pipe(client)
+        client.pipe(upstream)
+        client.resume()
+      })
+      upstream.on('error', () => {
+        if (connected) client.destroy()
+        else if (tries > 1) attempt(tries - 1)
+        else client.destroy()
+      })
+    }
+    attempt(backends.length)
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
   return {
-    url: `http://127.0.0.1:${port}`,
+    address: `127.0.0.1:${String(port)}`,
     close: () =>
       new Promise((resolve) => {
-        server.closeAllConnections()
+        for (const s of sockets) s.destroy()
         server.close(() => resolve())
       })
   }

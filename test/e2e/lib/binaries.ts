@@ -6,8 +6,6 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
-const standInMetacontroller = join(repoRoot, 'test', 'e2e', 'standin', 'metacontroller')
-const standInMetacontrollerCrds = join(repoRoot, 'test', 'e2e', 'metacontroller-crds.yaml')
 
 export interface Binaries {
   etcd: string
@@ -18,12 +16,12 @@ export interface Binaries {
   kwok: string
   /** kwok's Stage objects (node and pod lifecycles), written next to the kwok binary by the install script. */
   kwokStages: string
-  /** Undefined when no metacontroller binary is available (its module cannot be fetched here). */
-  metacontroller: string | undefined
-  /** Metacontroller's CRDs (a YAML file or a directory), when known. */
-  metacontrollerCrds: string | undefined
-  /** True when `metacontroller` is test/e2e/standin/metacontroller, not the real binary. */
-  metacontrollerIsStandIn: boolean
+  metacontroller: string
+  /**
+   * Metacontroller's release manifests (its manifests/production: CRDs, RBAC, StatefulSet), copied
+   * beside the binary by the install script from the tree it was built from.
+   */
+  metacontrollerManifests: string
 }
 
 const overrides = {
@@ -32,7 +30,8 @@ const overrides = {
   kubeControllerManager: 'KUBE_CONTROLLER_MANAGER_BIN',
   kubeScheduler: 'KUBE_SCHEDULER_BIN',
   kubectl: 'KUBECTL_BIN',
-  kwok: 'KWOK_BIN'
+  kwok: 'KWOK_BIN',
+  metacontroller: 'METACONTROLLER_BIN'
 } as const
 
 const fileNames: Record<keyof typeof overrides, string> = {
@@ -41,7 +40,8 @@ const fileNames: Record<keyof typeof overrides, string> = {
   kubeControllerManager: 'kube-controller-manager',
   kubeScheduler: 'kube-scheduler',
   kubectl: 'kubectl',
-  kwok: 'kwok'
+  kwok: 'kwok',
+  metacontroller: 'metacontroller'
 }
 
 let cachedBinDir: string | undefined
@@ -73,7 +73,7 @@ export function findBinaries(env: NodeJS.ProcessEnv = process.env): Binaries {
   if (missing.length > 0) {
     throw new Error(
       `the e2e control plane's binaries are missing: ${missing.join(', ')}.\n` +
-        `Build them with scripts/install-e2e-tools.sh (the first run takes about 7 minutes), ` +
+        `Build them with make e2e-tools (scripts/install-e2e-tools.sh; the first run takes about 10 minutes), ` +
         `or point the environment variables ${Object.values(overrides).join(', ')} at them.`
     )
   }
@@ -83,24 +83,13 @@ export function findBinaries(env: NodeJS.ProcessEnv = process.env): Binaries {
     throw new Error(`kwok's stages are missing at ${kwokStages}: rerun scripts/install-e2e-tools.sh kwok, or set KWOK_STAGES to a file of kwok Stage objects`)
   }
 
-  let metacontroller: string | undefined = env.METACONTROLLER_BIN || join(e2eBinDir(), 'metacontroller')
-  if (env.METACONTROLLER_BIN && !isExecutable(env.METACONTROLLER_BIN)) {
-    throw new Error(`METACONTROLLER_BIN=${env.METACONTROLLER_BIN} is not an executable file`)
-  }
-  if (!isExecutable(metacontroller)) metacontroller = undefined
-  let metacontrollerCrds = env.METACONTROLLER_CRDS || undefined
-  let metacontrollerIsStandIn = false
-  if (metacontroller === undefined && env.PCC_E2E_NO_STANDIN !== '1') {
-    // The real Metacontroller cannot be built here (tools/e2e/metacontroller/go.mod says why):
-    // the stand-in implements the part of its contract the product relies on.
-    metacontroller = standInMetacontroller
-    metacontrollerCrds ??= standInMetacontrollerCrds
-    metacontrollerIsStandIn = true
-  }
-  if (metacontrollerCrds === undefined && metacontroller !== undefined) {
-    const besideBinary = join(dirname(realpathSync(metacontroller)), 'crds.yaml')
-    if (existsSync(besideBinary)) metacontrollerCrds = besideBinary
+  const metacontrollerManifests = env.METACONTROLLER_MANIFESTS || join(dirname(realpathSync(found.metacontroller)), 'manifests', 'production')
+  if (!existsSync(join(metacontrollerManifests, 'metacontroller-crds-v1.yaml'))) {
+    throw new Error(
+      `Metacontroller's release manifests are missing at ${metacontrollerManifests} (no metacontroller-crds-v1.yaml): ` +
+        'rerun scripts/install-e2e-tools.sh metacontroller, or set METACONTROLLER_MANIFESTS to the manifests/production folder of the tree METACONTROLLER_BIN was built from'
+    )
   }
 
-  return { ...found, kwokStages, metacontroller, metacontrollerCrds, metacontrollerIsStandIn }
+  return { ...found, kwokStages, metacontrollerManifests }
 }
