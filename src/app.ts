@@ -2,11 +2,11 @@
 // owns that, and tests drive the app through inject(). One app serves everything (plain HTTP on
 // loopback, and the tests); with mutual TLS, server.ts builds two apps sharing one metrics registry
 // and one renderer: the hooks over HTTPS, the probes and /metrics over plain HTTP.
-import sensible from '@fastify/sensible'
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { ServerOptions as HttpsServerOptions } from 'node:https'
 import type { Config } from './config.js'
 import { hookRoutes } from './hooks/routes.js'
+import { errorHandler } from './plugins/error-handler.js'
 import { healthPlugin } from './plugins/health.js'
 import { createMetrics, metricsPlugin, type HookMetrics } from './plugins/metrics.js'
 import { chartDigest } from './render/chart-digest.js'
@@ -67,7 +67,7 @@ export async function buildApp({ config, logger, now, parts = ['hooks', 'ops'], 
   }
   // The HTTPS instance differs from the HTTP one only in the type of app.server (server.ts reloads its certificate).
   const app = https ? (Fastify({ ...options, https: { ...serverOptions, ...https } }) as unknown as FastifyInstance) : Fastify(options)
-  await app.register(sensible)
+  app.setErrorHandler(errorHandler(config.retryAfterSeconds))
   // While closing, answer the requests in flight with `Connection: close`: a kept-alive connection
   // would otherwise hold app.close() (and the pod's shutdown) until its keep-alive timeout.
   let closing = false

@@ -86,14 +86,14 @@ export const CustomizeRequest = Type.Object(
 export type CustomizeRequest = Static<typeof CustomizeRequest>
 
 /** Objects Metacontroller should watch and send as `related` with every sync and finalize. */
-export interface RelatedResourceRule {
-  apiVersion: string
-  resource: string
-  namespace: string
-  names: string[]
-}
+export const RelatedResourceRule = Type.Object({
+  apiVersion: Type.String(),
+  resource: Type.String(),
+  namespace: Type.String(),
+  names: Type.Array(Type.String())
+})
+export type RelatedResourceRule = Static<typeof RelatedResourceRule>
 
-/** The customize hook's response (v2 decodes it strictly). */
-export interface CustomizeResponse {
-  relatedResources: RelatedResourceRule[]
-}
+/** The customize hook's response (v2 decodes it strictly: nothing else). */
+export const CustomizeResponse = Type.Object({ relatedResources: Type.Array(RelatedResourceRule) })
+export type CustomizeResponse = Static<typeof CustomizeResponse>

@@ -1,12 +1,6 @@
 // Small schema builders shared by the API definitions. Each one is a plain TypeBox schema that
 // the hook validates with, and that the CRD transform (crd.ts) turns into a structural schema.
-import { Type, type TSchema, type SchemaOptions, type TString } from '@sinclair/typebox'
-
-/** A Prometheus duration such as `30s`, `5m`, `1h30m` or `15d`. */
-export const DURATION_PATTERN = '^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$'
-
-export const Duration = (description: string, options: SchemaOptions = {}): TString =>
-  Type.String({ pattern: DURATION_PATTERN, maxLength: 32, description, ...options })
+import { Type, type TSchema, type SchemaOptions } from '@sinclair/typebox'
 
 /** A Kubernetes resource quantity: an integer or a string such as `500m`, `8Gi`. */
 export const QUANTITY_PATTERN = '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$'

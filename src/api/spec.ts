@@ -1,7 +1,8 @@
 // The PrometheusCluster spec, defined once. The hook validates with it, TypeScript types come from
 // it, and the CRD's openAPIV3Schema is generated from it (src/api/crd.ts).
 import { Type, type Static } from '@sinclair/typebox'
-import { Duration, Opaque, Optional, Quantity, RetentionMode, StringMap } from './kube-types.js'
+import { Duration } from './duration.js'
+import { Opaque, Optional, Quantity, RetentionMode, StringMap } from './kube-types.js'
 
 export const DEFAULT_VERSION = 'v3.13.5'
 export const DEFAULT_IMAGE_REPOSITORY = 'quay.io/prometheus/prometheus'

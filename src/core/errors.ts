@@ -1,5 +1,9 @@
 // Errors with stable codes. The code names what went wrong for logs, metrics and the condition
-// reason in the resource's status; the message says it to a person.
+// reason in the resource's status; the message says it to a person. Two kinds:
+// - HookError: the children could not be computed (the spec, the configuration, a tool). The hook
+//   still answers 200, keeps the children as they are and says why in the status.
+// - BusyError: the hook cannot take the call now. It answers 429 with Retry-After and writes
+//   nothing; Metacontroller calls again.
 
 export type ErrorCode =
   | 'InvalidRequest' // the hook body does not match Metacontroller's contract
@@ -8,7 +12,6 @@ export type ErrorCode =
   | 'RenderFailed' // helm failed or produced something unusable
   | 'RenderTimeout' // helm or promtool ran past the render timeout
   | 'ToolMissing' // helm or promtool cannot be executed
-  | 'Overloaded' // too many renders are waiting
 
 export class HookError extends Error {
   readonly code: ErrorCode
@@ -25,4 +28,14 @@ export class HookError extends Error {
 
 export function isHookError(error: unknown): error is HookError {
   return error instanceof HookError
+}
+
+/** Too many renders waiting, or the call's deadline passed: try again shortly. */
+export class BusyError extends Error {
+  readonly code = 'Overloaded'
+
+  constructor(message: string) {
+    super(message)
+    this.name = 'BusyError'
+  }
 }

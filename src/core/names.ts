@@ -2,8 +2,6 @@
 // with the same name gets objects of the same names, and so the same volume claims.
 import type { ChildKind } from './child-types.js'
 
-export const MANAGED_BY = 'prometheus-cluster-controller'
-
 export interface ClusterNames {
   statefulSet: string
   service: string

@@ -78,9 +78,9 @@ export async function sync(request: HookRequest, verdict: SpecVerdict, deps: Rec
     }, deadline)
     return { status: clusterStatus({ ...base, mode: 'sync' }), children: { json } }
   } catch (error) {
-    // Overload is answered with 429 by the route; anything that is not a HookError is a bug and
-    // answered with 500. Both leave every child untouched.
-    if (!isHookError(error) || error.code === 'Overloaded') throw error
+    // Anything else (a BusyError: 429; a bug: 500) is answered by the error handler and leaves
+    // every child untouched.
+    if (!isHookError(error)) throw error
     log.warn({ code: error.code, err: error }, 'keeping the last applied children: %s', error.message)
     const response: HookAnswer = {
       status: clusterStatus({ ...base, mode: 'sync', problem: { code: error.code, message: error.message } }),

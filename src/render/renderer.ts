@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
 import pLimit from 'p-limit'
-import { HookError, isHookError } from '../core/errors.js'
+import { BusyError, HookError, isHookError } from '../core/errors.js'
 import type { PrometheusFiles } from '../core/prometheus-config.js'
 import type { ChartValues } from '../core/values.js'
 import { helmTemplate, type HelmOptions } from './helm.js'
@@ -19,7 +19,7 @@ export interface RendererOptions {
   cacheMaxEntries: number
   cacheMaxBytes: number
   concurrency: number
-  /** Renders allowed to wait for a slot; more fail with HookError('Overloaded'). */
+  /** Renders allowed to wait for a slot; more fail with a BusyError. */
   maxQueue: number
 }
 
@@ -42,7 +42,7 @@ export interface RenderInput {
  * A finished render: the children as JSON text, or the error a retry of the same input would give
  * again. Text, not objects: it is what every response carries, and a fifth of the memory.
  */
-type Entry = { ok: true; childrenJson: string } | { ok: false; error: HookError }
+type Entry = { ok: true; childrenJson: string } | { ok: false; error: HookError | BusyError }
 
 /** A render started or waiting for a slot, and the latest deadline of the requests waiting for it. */
 interface Pending {
@@ -50,15 +50,15 @@ interface Pending {
   waiting: { deadline: number }
 }
 
-const abandoned: Entry = { ok: false, error: new HookError('Overloaded', 'every request waiting for this render has gone', { transient: true }) }
+const abandoned: Entry = { ok: false, error: new BusyError('every request waiting for this render has gone') }
 
-/** `result`, or a transient Overloaded error once `deadline` has passed. */
+/** `result`, or a BusyError once `deadline` has passed. */
 async function withDeadline(result: Promise<Entry>, deadline: number): Promise<Entry> {
   const ms = deadline - Date.now()
   if (!Number.isFinite(ms)) return result
   let timer: NodeJS.Timeout | undefined
   const expired = new Promise<Entry>((resolve) => {
-    timer = setTimeout(() => resolve({ ok: false, error: new HookError('Overloaded', 'the render did not finish within the hook call\'s deadline; it goes on and is cached for the next call', { transient: true }) }), Math.max(0, ms))
+    timer = setTimeout(() => resolve({ ok: false, error: new BusyError('the render did not finish within the hook call\'s deadline; it goes on and is cached for the next call') }), Math.max(0, ms))
   })
   try {
     return await Promise.race([result, expired])
@@ -100,10 +100,10 @@ export class Renderer {
   /**
    * The children for the input `build` computes; `identity` must determine that input completely
    * (it is hashed into the cache key), so `build` runs only on a cache miss. Resolves to the
-   * children as a JSON array; rejects with a HookError.
+   * children as a JSON array; rejects with a HookError (or a BusyError, below).
    *
    * `deadline` (a Date.now() time) bounds the wait, in the queue and for the render: past it the
-   * call rejects with HookError('Overloaded') (the caller answers 429 and is asked to come back).
+   * call rejects with a BusyError (answered 429: the caller is asked to come back).
    * A render that is still running goes on and is cached for that retry; one that has not started
    * when every request waiting for it has gone is not started at all.
    */
@@ -122,14 +122,14 @@ export class Renderer {
       } else {
         this.observer?.cache('miss')
         if (this.outstanding >= this.options.concurrency + this.options.maxQueue) {
-          throw new HookError('Overloaded', `${this.outstanding - this.options.concurrency} renders are already waiting; try again shortly`, { transient: true })
+          throw new BusyError(`${this.outstanding - this.options.concurrency} renders are already waiting; try again shortly`)
         }
         this.outstanding++
         const waiting = { deadline }
         const result = this.limit(() => (Date.now() < waiting.deadline ? this.renderUncached(build) : Promise.resolve(abandoned)))
           .then((result) => {
             // Cached before it leaves inFlight, so no request in between starts a second render.
-            if (result.ok || !result.error.transient) this.cache.set(key, result)
+            if (result.ok || (isHookError(result.error) && !result.error.transient)) this.cache.set(key, result)
             return result
           })
           .finally(() => {

@@ -6,9 +6,6 @@ import { HookError } from '../core/errors.js'
 export interface RunOptions {
   stdin?: string
   timeoutMs: number
-  /** Output beyond this many bytes fails the run instead of growing memory. */
-  maxOutputBytes?: number
-  cwd?: string
 }
 
 export interface RunResult {
@@ -26,7 +23,8 @@ export interface ProcessObserver {
   exited(tool: string): void
 }
 
-const DEFAULT_MAX_OUTPUT = 16 * 1024 * 1024
+/** Output beyond this many bytes fails the run instead of growing memory. */
+const MAX_OUTPUT = 16 * 1024 * 1024
 
 /**
  * How long output may still arrive after the process exited. A descendant that inherited the
@@ -41,10 +39,9 @@ export const PIPE_GRACE_MS = 500
 const GO_ENV = { GOGC: 'off' }
 
 export function run(tool: string, bin: string, args: readonly string[], options: RunOptions, observer?: ProcessObserver): Promise<RunResult> {
-  const maxOutput = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT
   return new Promise((resolve, reject) => {
     // Its own process group, so that a kill reaches anything it started too.
-    const child = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'], cwd: options.cwd, env: { ...process.env, ...GO_ENV }, detached: true })
+    const child = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...GO_ENV }, detached: true })
     observer?.started(tool)
     const killGroup = () => {
       if (child.pid === undefined) return
@@ -67,7 +64,7 @@ export function run(tool: string, bin: string, args: readonly string[], options:
     }, options.timeoutMs)
     const collect = (into: Buffer[]) => (chunk: Buffer) => {
       size += chunk.length
-      if (size > maxOutput) fail(new HookError('RenderFailed', `${tool} wrote more than ${maxOutput} bytes of output`))
+      if (size > MAX_OUTPUT) fail(new HookError('RenderFailed', `${tool} wrote more than ${MAX_OUTPUT} bytes of output`))
       else into.push(chunk)
     }
     child.stdout.on('data', collect(stdout))

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse } from 'yaml'
 import type { KubeObject, ObjectsByType } from '../../src/api/hook-request.js'
+import { CHILD_TYPES, typeKey } from '../../src/core/child-types.js'
 import { LAST_APPLIED_ANNOTATION } from '../../src/core/children.js'
 import { ROOT } from './env.js'
 
@@ -14,10 +15,9 @@ export interface Body {
   finalizing: boolean
 }
 
-export const CHILD_KEYS = ['ConfigMap.v1', 'PodDisruptionBudget.policy/v1', 'Role.rbac.authorization.k8s.io/v1', 'RoleBinding.rbac.authorization.k8s.io/v1', 'Service.v1', 'ServiceAccount.v1', 'StatefulSet.apps/v1']
-
+/** Every declared child type present and empty, as Metacontroller sends them before anything exists. */
 export function emptyChildren(): ObjectsByType {
-  return Object.fromEntries(CHILD_KEYS.map((k) => [k, {}]))
+  return Object.fromEntries(CHILD_TYPES.map(typeKey).sort().map((key) => [key, {}]))
 }
 
 export function parentFrom(example: string, namespace = 'example'): Body['parent'] {
@@ -31,10 +31,6 @@ export function parentFrom(example: string, namespace = 'example'): Body['parent
 
 export function body(parent: Body['parent'], children: ObjectsByType = emptyChildren(), finalizing = false): Body {
   return { controller: { metadata: { name: 'prometheus-cluster-controller' } }, parent, children, related: {}, finalizing }
-}
-
-function childKey(object: KubeObject): string {
-  return `${object.kind}.${object.apiVersion}`
 }
 
 /**
@@ -57,7 +53,7 @@ export function observe(desired: readonly KubeObject[], namespace: string, stsSt
       annotations: { ...(observed.metadata.annotations ?? {}), [LAST_APPLIED_ANNOTATION]: JSON.stringify(object) }
     } as KubeObject['metadata']
     if (object.kind === 'StatefulSet') observed.status = { observedGeneration: 1, ...stsStatus }
-    const key = childKey(object)
+    const key = typeKey(object)
     const byName = (children[key] ??= {})
     byName[v2 ? `${namespace}/${object.metadata.name}` : object.metadata.name] = observed
   }

@@ -85,7 +85,7 @@ function hostileValue(rng: Rng, depth = 0): unknown {
 function paths(value: unknown, prefix: (string | number)[] = [], out: (string | number)[][] = [], depth = 0): (string | number)[][] {
   out.push(prefix)
   if (depth > 12 || typeof value !== 'object' || value === null) return out
-  for (const [k, v] of Object.entries(value)) paths(v, [...prefix, Array.isArray(value) ? Number(k) : k], out, depth + 1)
+  for (const [k, v] of Object.entries(value)) paths(v, [...prefix, Array.isArray(value) && /^\d+$/.test(k) ? Number(k) : k], out, depth + 1)
   return out
 }
 
