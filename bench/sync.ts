@@ -97,19 +97,38 @@ async function load(url: string, bodies: string[], count: number, concurrency: n
   return { rps: count / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), failures, seconds, latencies }
 }
 
-type Result = Awaited<ReturnType<typeof load>>
+type Result = Awaited<ReturnType<typeof load>> & { cpuMsPerRequest: number }
 
-/** `count` requests to each URL, in ROUNDS turns alternating which goes first; totals per URL. */
-async function alternate(urls: [string, string], bodies: string[], count: number): Promise<[Result, Result]> {
+/** CPU seconds (user + system) a process has used, from /proc (Linux); NaN elsewhere. */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid ?? 0}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  } catch {
+    return NaN
+  }
+}
+
+/**
+ * `count` requests to each server, in ROUNDS turns alternating which goes first; totals per server,
+ * with the server's CPU time per request (unlike requests/s, barely moved by other load).
+ */
+async function alternate(servers: [Server, Server], bodies: string[], count: number): Promise<[Result, Result]> {
   const per = Math.ceil(count / ROUNDS)
   const rounds: [Result[], Result[]] = [[], []]
   for (let r = 0; r < ROUNDS; r++) {
-    for (const i of r % 2 === 0 ? [0, 1] : [1, 0]) rounds[i]?.push(await load(urls[i] ?? '', bodies, per, CONCURRENCY))
+    for (const i of r % 2 === 0 ? [0, 1] : [1, 0]) {
+      const server = servers[i]
+      const cpu0 = cpuSeconds(server?.child.pid)
+      const result = await load(server?.url ?? '', bodies, per, CONCURRENCY)
+      rounds[i]?.push({ ...result, cpuMsPerRequest: ((cpuSeconds(server?.child.pid) - cpu0) * 1000) / per })
+    }
   }
   const total = (results: Result[]): Result => {
     const latencies = results.flatMap((x) => x.latencies).sort((a, b) => a - b)
     const seconds = results.reduce((sum, x) => sum + x.seconds, 0)
-    return { rps: latencies.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), failures: results.reduce((sum, x) => sum + x.failures, 0), seconds, latencies }
+    const cpuMsPerRequest = results.reduce((sum, x) => sum + x.cpuMsPerRequest, 0) / results.length
+    return { rps: latencies.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), failures: results.reduce((sum, x) => sum + x.failures, 0), seconds, latencies, cpuMsPerRequest }
   }
   return [total(rounds[0]), total(rounds[1])]
 }
@@ -130,11 +149,12 @@ const bare = await startServer(['--import', 'tsx', join(root, 'bench', 'bare-ser
 const hook = await startServer([join(root, 'dist', 'server.js')])
 await load(bare.url, [warmBody], 2000, CONCURRENCY)
 await load(hook.url, [warmBody], 2000, CONCURRENCY)
-const [warmResult, bareResult] = await alternate([hook.url, bare.url], [warmBody], WARM_REQUESTS)
+const [warmResult, bareResult] = await alternate([hook, bare], [warmBody], WARM_REQUESTS)
 await stop(bare)
 console.log(`\nwarm sync   ${fmt(warmResult.rps)} req/s  p50 ${fmt(warmResult.p50)} ms  p99 ${fmt(warmResult.p99)} ms  (non-200: ${warmResult.failures})`)
 console.log(`bare route  ${fmt(bareResult.rps)} req/s  p50 ${fmt(bareResult.p50)} ms  p99 ${fmt(bareResult.p99)} ms`)
 console.log(`warm/bare throughput: ${fmt((100 * warmResult.rps) / bareResult.rps)}%  (target >= 90%; ${ROUNDS} rounds each)`)
+console.log(`server CPU per request: warm sync ${fmt(warmResult.cpuMsPerRequest)} ms, bare route ${fmt(bareResult.cpuMsPerRequest)} ms: bare/warm ${fmt((100 * bareResult.cpuMsPerRequest) / warmResult.cpuMsPerRequest)}%  (the throughput ratio of an otherwise idle machine whose server is the bottleneck)`)
 
 // 2. cold sync vs bare helm template, one request at a time, one of each in turn
 const coldLatencies: number[] = []
