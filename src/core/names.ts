@@ -52,6 +52,11 @@ export function selectorLabels(name: string): Record<string, string> {
   return { 'app.kubernetes.io/name': 'prometheus', 'app.kubernetes.io/instance': name }
 }
 
+/** Labels of every object and pod: the selector labels and static ones, in the order they render. */
+export function commonLabels(name: string): Record<string, string> {
+  return { ...selectorLabels(name), 'app.kubernetes.io/component': 'server', 'app.kubernetes.io/managed-by': 'prometheus-cluster-controller' }
+}
+
 /** The selector in the string form of the scale subresource (`kubectl get --selector`). */
 export function selectorString(name: string): string {
   return Object.entries(selectorLabels(name))

@@ -9,6 +9,8 @@ export const CONFIG_DIR = '/etc/prometheus/config'
 export const CONFIG_FILE = 'prometheus.yml'
 export const RULES_FILE = 'rules.yaml'
 export const RULES_PATH = `${CONFIG_DIR}/${RULES_FILE}`
+/** Where each server keeps its TSDB: the mount point of its data volume. */
+export const DATA_DIR = '/prometheus'
 
 export const DEFAULT_SCRAPE_INTERVAL = '30s'
 export const DEFAULT_EVALUATION_INTERVAL = '30s'

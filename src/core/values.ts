@@ -1,17 +1,19 @@
-// spec -> values of the bundled chart (charts/prometheus-cluster/values.yaml documents each one).
-// Pure: the values are the whole input of a render, so their digest is the render cache key.
-import { DEFAULT_IMAGE_REPOSITORY, type Affinity, type PrometheusClusterSpec, type Resources, type Toleration } from '../api/spec.js'
+// spec -> values of the bundled chart (their schema: src/api/chart-values.ts). Pure: the values are
+// the whole input of a render, so their digest is the render cache key.
+import type { ChartValues } from '../api/chart-values.js'
+import { DEFAULT_IMAGE_REPOSITORY, type PrometheusClusterSpec, type Resources } from '../api/spec.js'
+import { clusterNames, commonLabels, selectorLabels } from './names.js'
 import { assertPlainText } from './plain-text.js'
-import { prometheusFiles } from './prometheus-config.js'
+import { CONFIG_DIR, CONFIG_FILE, DATA_DIR, prometheusFiles, RULES_FILE } from './prometheus-config.js'
 
 export const DEFAULT_RESOURCES = {
   requests: { cpu: '100m', memory: '512Mi' },
   limits: { memory: '2Gi' }
 } as const satisfies Resources
 
-type Quantities = Record<string, string | number | null>
 /** Resources as chart values: null removes one of the chart's default entries. */
-export type ResourcesValue = { requests: Quantities | null; limits: Quantities | null }
+export type ResourcesValue = ChartValues['resources']
+type Quantities = NonNullable<ResourcesValue['requests']>
 
 /**
  * Helm merges values into the chart's defaults key by key, so a spec giving only `limits.cpu`
@@ -25,24 +27,9 @@ export function resourcesValue(resources: Resources | undefined): ResourcesValue
   return { requests: section(resources.requests, DEFAULT_RESOURCES.requests), limits: section(resources.limits, DEFAULT_RESOURCES.limits) }
 }
 
-export interface ChartValues {
-  cluster: { name: string }
-  replicas: number
-  image: string
-  imagePullPolicy: 'IfNotPresent'
-  retention: string
-  retentionSize: string
-  storage: {
-    size: string
-    storageClassName: string
-    persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain' | 'Delete'; whenScaled: 'Retain' | 'Delete' }
-  }
-  resources: ResourcesValue
-  nodeSelector: Record<string, string>
-  tolerations: Toleration[]
-  affinity: Affinity
-  config: string
-  rules: string
+/** Labels as the chart takes them: a list, in the order they render. */
+function labelList(labels: Record<string, string>): ChartValues['labels']['common'] {
+  return Object.entries(labels).map(([name, value]) => ({ name, value }))
 }
 
 export function imageOf(spec: PrometheusClusterSpec): string {
@@ -58,7 +45,9 @@ export function chartValues(name: string, namespace: string, spec: PrometheusClu
   assertPlainText(spec, 'spec')
   const files = prometheusFiles(spec, namespace)
   return {
-    cluster: { name },
+    names: clusterNames(name),
+    labels: { selector: labelList(selectorLabels(name)), common: labelList(commonLabels(name)) },
+    paths: { configDir: CONFIG_DIR, configFile: CONFIG_FILE, rulesFile: RULES_FILE, data: DATA_DIR },
     replicas: spec.replicas,
     image: imageOf(spec),
     imagePullPolicy: 'IfNotPresent',

@@ -1,12 +1,11 @@
 {{/*
-Names derive from .Values.cluster.name only (never from the release name), so
-the hook can render with any release name and get the same objects. Every
-name and label value is emitted through `quote`.
+Every name, label and path comes in as a value (src/api/chart-values.ts, computed in src/core):
+the chart derives none of them. Every name and label value is emitted through `quote`.
 */}}
 
-{{/* prometheus-<cluster.name>: StatefulSet, Services, RBAC, ConfigMap prefix. */}}
-{{- define "prometheus-cluster.fullname" -}}
-{{- printf "prometheus-%s" .Values.cluster.name -}}
+{{/* A list of {name, value} labels as YAML lines, in their order. */}}
+{{- define "prometheus-cluster.labelLines" -}}
+{{- range $i, $l := . }}{{ if $i }}{{ "\n" }}{{ end }}{{ include "prometheus-cluster.key" $l.name }}: {{ quote $l.value }}{{ end }}
 {{- end -}}
 
 {{/*
@@ -14,26 +13,12 @@ Selector labels: the StatefulSet's selector (immutable: never add anything to
 it), the Services' selectors and the PodDisruptionBudget's selector.
 */}}
 {{- define "prometheus-cluster.selectorLabels" -}}
-app.kubernetes.io/name: prometheus
-app.kubernetes.io/instance: {{ .Values.cluster.name | quote }}
+{{ include "prometheus-cluster.labelLines" .Values.labels.selector }}
 {{- end -}}
 
-{{/* Pod template labels: the selector labels plus static labels; no controller-uid. */}}
-{{- define "prometheus-cluster.podLabels" -}}
-{{ include "prometheus-cluster.selectorLabels" . }}
-app.kubernetes.io/component: server
-app.kubernetes.io/managed-by: prometheus-cluster-controller
-{{- end -}}
-
-{{/*
-Labels on every object's metadata: the pod labels plus controller-uid (the
-label Metacontroller's generated selector matches) when the uid is known.
-*/}}
+{{/* Labels of every object and pod; Metacontroller adds controller-uid to the objects itself. */}}
 {{- define "prometheus-cluster.labels" -}}
-{{ include "prometheus-cluster.podLabels" . }}
-{{- if .Values.cluster.uid }}
-controller-uid: {{ .Values.cluster.uid | quote }}
-{{- end }}
+{{ include "prometheus-cluster.labelLines" .Values.labels.common }}
 {{- end -}}
 
 {{/* Standard metadata: name (passed as .name), namespace and labels. */}}
