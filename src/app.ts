@@ -52,6 +52,20 @@ export async function createServices(config: Config): Promise<AppServices> {
   return { metrics, renderer }
 }
 
+/** The wall clock to the second, as conditions record it (2026-01-02T03:04:05Z); formatted once a second, not per call. */
+export function wallClockSeconds(clock: () => number = Date.now): () => string {
+  let second = NaN
+  let text = ''
+  return () => {
+    const now = Math.floor(clock() / 1000)
+    if (now !== second) {
+      second = now
+      text = new Date(now * 1000).toISOString().replace('.000Z', 'Z')
+    }
+    return text
+  }
+}
+
 export async function buildApp({ config, logger, now, parts = ['hooks', 'ops'], services, https }: AppOptions): Promise<FastifyInstance> {
   // A client gets requestTimeoutMs to send a whole request, headers included, checked every
   // second (Node checks every 30 s unless told), so a slow sender cannot hold a connection.
@@ -85,7 +99,7 @@ export async function buildApp({ config, logger, now, parts = ['hooks', 'ops'], 
   }
   if (parts.includes('hooks')) {
     await app.register(hookRoutes, {
-      deps: { renderer, now: now ?? (() => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z')), retryAfterSeconds: config.retryAfterSeconds, deadlineMs: config.hookDeadlineMs },
+      deps: { renderer, now: now ?? wallClockSeconds(), retryAfterSeconds: config.retryAfterSeconds, deadlineMs: config.hookDeadlineMs },
       metrics
     })
   }
