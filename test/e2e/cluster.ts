@@ -214,6 +214,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
           resolve({ stdout, stderr: e !== null && stderr === '' ? e.message : stderr, code })
         }
       )
+      // kubectl may exit before it reads its input (an error, or no input wanted): its exit says why.
+      child.stdin?.on('error', () => undefined)
       child.stdin?.end(opts.input ?? '')
     })
   const kubectlOk = async (args: string[], opts?: KubectlOptions): Promise<string> => {
