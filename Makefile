@@ -82,8 +82,12 @@ bench: dependencies ## Run the sync benchmark
 e2e-tools: ## Build the pinned Kubernetes, etcd, kwok and Metacontroller (from its source) into the cache (first run: about 15 minutes on 2 cores)
 	scripts/install-e2e-tools.sh >/dev/null
 
+.PHONY: node-tools
+node-tools: ## Build the real node's kubelet, CNI plugins, prometheus and images; apt-get containerd and runc if missing
+	scripts/install-node-tools.sh >/dev/null
+
 .PHONY: e2e
-e2e: dependencies e2e-tools ## The seed's journey against a local kube-apiserver, controller-manager, scheduler, kwok and Metacontroller
+e2e: dependencies e2e-tools node-tools ## The seed's journey (kwok node) and real Prometheus pods (real node) against a local control plane and Metacontroller
 	npm run e2e
 
 .PHONY: demo

@@ -1,0 +1,218 @@
+// Real Prometheus pods: the control plane of the journey plus a real node (test/e2e/lib/real-node.ts:
+// containerd, runc and a kubelet), with the kwok node cordoned so the scheduler puts every pod on
+// the real one. The rendered StatefulSet runs the chart's default image, built here by
+// scripts/install-node-tools.sh, unchanged. Every assertion is on the API server's objects, the
+// running servers' HTTP API (reached at their pod IPs) or the files on their volumes.
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import t from 'tap'
+import { parse, stringify } from 'yaml'
+import { startCluster } from './cluster.js'
+import { freePort, hookCertificates, installController, startHook } from './controller.js'
+import { chownHostPathVolumes, kubectl, nodeLogTail, startRealNode, type RealNode } from './lib/real-node.js'
+import { watch, type WatchedObject } from './lib/watch.js'
+
+type Pod = {
+  metadata: { name: string; uid: string }
+  spec: {
+    nodeName?: string
+    containers: { name: string; args?: string[]; volumeMounts?: { name: string; mountPath: string }[] }[]
+    volumes?: { name: string; persistentVolumeClaim?: { claimName: string }; configMap?: { name: string } }[]
+  }
+  status: {
+    podIP?: string
+    conditions?: { type: string; status: string }[]
+    containerStatuses?: { name: string; image: string; ready: boolean; restartCount: number }[]
+  }
+}
+type Claim = { metadata: { name: string; uid: string }; spec: { volumeName?: string }; status?: { phase?: string } }
+type Sample = [number, string]
+
+const ns = 'real'
+const name = 'data'
+const self = 'up{job="prometheus"}'
+
+const cluster = await startCluster({ metacontroller: 'required' })
+// Stops whatever was started, last first, also when the set-up below fails half-way.
+const closers: (() => Promise<void>)[] = [() => cluster.stop()]
+t.teardown(async () => {
+  for (const close of closers.reverse()) await close()
+})
+
+// kubectl without stdin (lib/real-node.ts): a quick exit never meets a write to its stdin.
+const kTry = (...args: string[]) => kubectl(cluster, args)
+async function k(...args: string[]): Promise<string> {
+  const r = await kTry(...args)
+  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${String(r.code)}): ${r.stderr}`)
+  return r.stdout
+}
+const getJson = async <T>(...args: string[]): Promise<T> => JSON.parse(await k('get', ...args, '-o', 'json')) as T
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 120_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  let last: Error | undefined
+  for (;;) {
+    try {
+      const value = await probe()
+      if (value !== undefined && value !== false) return value
+    } catch (error) {
+      last = error instanceof Error ? error : new Error(String(error))
+    }
+    if (Date.now() > deadline) {
+      const logs = `\n--- kubelet ---\n${nodeLogTail(node, 'kubelet', 15)}\n--- containerd ---\n${nodeLogTail(node, 'containerd', 10)}`
+      throw new Error(`timed out after ${String(timeoutMs / 1000)}s waiting for ${what}${last ? `: ${last.message}` : ''}${logs}`)
+    }
+    await new Promise((r) => setTimeout(r, 500))
+  }
+}
+
+const pods = async (): Promise<Pod[]> => (await getJson<{ items: Pod[] }>('pods', '-n', ns, '-l', `app.kubernetes.io/instance=${name}`)).items
+const claims = async (): Promise<Claim[]> => (await getJson<{ items: Claim[] }>('pvc', '-n', ns, '-l', `app.kubernetes.io/instance=${name}`)).items
+const isReady = (p: Pod): boolean => (p.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True')
+
+async function readyPod(): Promise<Pod> {
+  return waitFor(`a Ready pod of ${ns}/${name} on the real node`, async () => {
+    const all = await pods()
+    const ready = all.filter(isReady)
+    if (ready.length === 1) return ready[0]
+    // Not yet: what there is, for the timeout's message.
+    const status = await kTry('get', 'prometheuscluster', name, '-n', ns, '-o', 'jsonpath={range .status.conditions[*]}{.type}={.status} {.message}; {end}')
+    const summary = all.map((p) => `${p.metadata.name} on ${p.spec.nodeName ?? '(unscheduled)'}: ${JSON.stringify(p.status.containerStatuses ?? p.status.conditions ?? [])}`)
+    throw new Error(`pods: [${summary.join(', ')}]; conditions: ${status.stdout || status.stderr}`)
+  }, 180_000)
+}
+
+/** GET the Prometheus HTTP API of a pod at its pod IP; the `data` field of a success. */
+async function api<T>(pod: Pod, path: string): Promise<T> {
+  const res = await fetch(`http://${pod.status.podIP ?? 'no-pod-ip'}:9090${path}`, { signal: AbortSignal.timeout(5000) })
+  const body = (await res.json()) as { status: string; data: T; error?: string }
+  if (body.status !== 'success') throw new Error(`${path}: ${body.error ?? res.statusText}`)
+  return body.data
+}
+const runningConfig = async (pod: Pod): Promise<Record<string, unknown> & { global?: Record<string, unknown>; scrape_configs?: { job_name: string }[] }> =>
+  parse((await api<{ yaml: string }>(pod, '/api/v1/status/config')).yaml) as Record<string, unknown>
+/** The raw samples of the self-scrape's `up` over the last hour (a range-vector query). */
+async function selfSamples(pod: Pod): Promise<Sample[]> {
+  const result = await api<{ result: { values: Sample[] }[] }>(pod, `/api/v1/query?query=${encodeURIComponent(`${self}[1h]`)}`)
+  return result.result.flatMap((r) => r.values)
+}
+async function instant(pod: Pod, query: string): Promise<number | undefined> {
+  const result = await api<{ result: { value: Sample }[] }>(pod, `/api/v1/query?query=${encodeURIComponent(query)}`)
+  const value = result.result[0]?.value[1]
+  return value === undefined ? undefined : Number(value)
+}
+/** The configuration the pod was given: the ConfigMap key behind its --config.file. */
+async function renderedConfig(pod: Pod): Promise<string> {
+  const container = pod.spec.containers.find((c) => c.name === 'prometheus')
+  const file = container?.args?.find((a) => a.startsWith('--config.file='))?.slice('--config.file='.length) ?? ''
+  const mount = container?.volumeMounts?.find((m) => file.startsWith(`${m.mountPath}/`))
+  const configMap = pod.spec.volumes?.find((v) => v.name === mount?.name)?.configMap?.name
+  if (mount === undefined || configMap === undefined) throw new Error(`--config.file=${file} is not on a ConfigMap volume`)
+  const cm = await getJson<{ data: Record<string, string> }>('configmap', configMap, '-n', ns)
+  return cm.data[file.slice(mount.mountPath.length + 1)] ?? ''
+}
+const resource = { apiVersion: 'relaxdiego.com/v1alpha1', kind: 'PrometheusCluster', metadata: { name, namespace: ns }, spec: {} }
+/** kubectl apply of the resource, from a file as the user would. */
+async function applyResource(): Promise<void> {
+  const file = join(cluster.dir, `${name}-${String(Date.now())}.yaml`)
+  await writeFile(file, stringify(resource))
+  await k('apply', '-f', file)
+}
+
+// The real node, its volumes writable by Prometheus' user (hostPath gets no fsGroup), and every
+// kwok node cordoned: what the scheduler places now lands on the real node.
+const node: RealNode = await startRealNode(cluster)
+closers.push(() => node.stop())
+await chownHostPathVolumes(cluster, 65534, 65534)
+for (const n of (await k('get', 'nodes', '-l', 'type=kwok', '-o', 'name')).split('\n').filter((l) => l !== '')) await k('cordon', n)
+const certificates = await hookCertificates()
+closers.push(() => certificates.remove())
+const hook = await startHook(certificates, await freePort(), await freePort())
+closers.push(() => hook.stop(2000))
+await installController(cluster, certificates, hook.url)
+await k('create', 'namespace', ns)
+
+t.test('spec {}: a real Prometheus passes its readiness probe and runs the rendered configuration', async (t) => {
+  const started = Date.now()
+  await applyResource()
+  const pod = await readyPod()
+  t.comment(`Ready on the real node in ${String((Date.now() - started) / 1000)}s`)
+  t.equal(pod.spec.nodeName, node.name, 'scheduled on the real node')
+  t.match(pod.status.podIP, new RegExp(`^${node.podCidr.replace(/\.0\/24$/, '').replaceAll('.', '\\.')}\\.\\d+$`), 'a pod IP on the node\'s bridge')
+  const container = pod.status.containerStatuses?.find((c) => c.name === 'prometheus')
+  t.match(container?.image, /^(docker\.io\/)?quay\.io\/prometheus\/prometheus:v\d+\.\d+\.\d+$/, 'the chart\'s default image')
+  const build = await api<{ version: string }>(pod, '/api/v1/status/buildinfo')
+  t.equal(`v${build.version}`, container?.image.split(':').pop(), 'the server is the version its image is named for')
+
+  const rendered = parse(await renderedConfig(pod)) as { global: Record<string, unknown>; scrape_configs: { job_name: string }[] }
+  const running = await runningConfig(pod)
+  t.equal(running.global?.scrape_interval, rendered.global.scrape_interval, 'the rendered scrape interval')
+  t.equal(running.global?.evaluation_interval, rendered.global.evaluation_interval, 'the rendered evaluation interval')
+  t.same((running.scrape_configs ?? []).map((j) => j.job_name), rendered.scrape_configs.map((j) => j.job_name), 'the rendered scrape jobs')
+})
+
+t.test('data outlives the resource: a graceful stop before the finalizer goes, the same claims and samples after re-creation', async (t) => {
+  const pod = await readyPod()
+  const before = await waitFor('two samples from the self-scrape', async () => {
+    const samples = await selfSamples(pod)
+    return samples.length >= 2 && samples
+  })
+  const [claim] = await claims()
+  t.ok(claim?.spec.volumeName, 'the claim is bound')
+  const pv = await getJson<{ spec: { hostPath: { path: string } } }>('pv', claim?.spec.volumeName ?? '')
+  const dataDir = pv.spec.hostPath.path
+  t.ok(existsSync(join(dataDir, 'lock')), 'a running server holds its TSDB lock file')
+
+  // Deleted: the hook scales the StatefulSet to zero and releases the finalizer only once the pod
+  // is gone. Watches started before the delete see every write; revisions order them.
+  type PodObject = WatchedObject & { status?: { containerStatuses?: { name: string; state?: { terminated?: { exitCode: number; reason?: string } } }[] } }
+  const parents = await watch(cluster, `/apis/relaxdiego.com/v1alpha1/namespaces/${ns}/prometheusclusters`, { fieldSelector: `metadata.name=${name}` })
+  const podWatch = await watch<PodObject>(cluster, `/api/v1/namespaces/${ns}/pods`, { labelSelector: `app.kubernetes.io/instance=${name}` })
+  t.teardown(() => [parents, podWatch].forEach((w) => w.stop()))
+  let lastLog = ''
+  const readLog = setInterval(() => {
+    const newest = node.containerLogs(ns, pod.metadata.name, 'prometheus').at(-1)
+    if (newest !== undefined) lastLog = readFileSync(newest, 'utf8')
+  }, 200)
+  const deleting = Date.now()
+  await k('delete', 'prometheuscluster', name, '-n', ns, '--wait=false')
+  const parentGone = await parents.until('the PrometheusCluster deleted', (e) => e.type === 'DELETED', 300_000).finally(() => clearInterval(readLog))
+  t.comment(`deleted in ${String((Date.now() - deleting) / 1000)}s`)
+  const podGone = podWatch.events.find((e) => e.type === 'DELETED' && e.object.metadata.name === pod.metadata.name)
+  t.ok(podGone && podGone.revision < parentGone.revision, 'the pod was gone before the finalizer was released', { podGone: podGone?.revision, parentGone: parentGone.revision })
+  const terminated = podWatch.events.flatMap((e) => e.object.status?.containerStatuses ?? []).filter((c) => c.name === 'prometheus').map((c) => c.state?.terminated).filter((s) => s !== undefined)
+  t.equal(terminated.at(-1)?.exitCode, 0, 'Prometheus exited 0 on SIGTERM', { terminated })
+  t.notOk(existsSync(join(dataDir, 'lock')), 'the server released its TSDB lock: it shut down cleanly')
+  t.ok(readdirSync(join(dataDir, 'wal')).length > 0, 'the WAL is on the volume')
+  if (lastLog.includes('See you next time!')) t.pass('Prometheus logged its clean exit')
+  else t.comment(`the container's log was removed before its last lines were read; last read:\n${lastLog.split('\n').slice(-5).join('\n')}`)
+
+  const kept = await claims()
+  t.same(kept.map((c) => c.metadata.uid), [claim?.metadata.uid], 'the claim stays')
+  t.equal(kept[0]?.status?.phase, 'Bound')
+
+  await applyResource()
+  const again = await readyPod()
+  t.not(again.metadata.uid, pod.metadata.uid, 'a new pod')
+  t.same(again.spec.volumes?.flatMap((v) => (v.persistentVolumeClaim ? [v.persistentVolumeClaim.claimName] : [])), [claim?.metadata.name], 'on the same claim')
+  t.same((await claims()).map((c) => c.metadata.uid), [claim?.metadata.uid], 'with the same UID')
+  const after = await selfSamples(again)
+  const afterTimes = new Set(after.map(([ts]) => ts))
+  t.same(before.filter(([ts]) => !afterTimes.has(ts)), [], `every sample scraped before the delete is still there (${String(before.length)})`)
+  t.equal(await instant(again, 'prometheus_tsdb_clean_start'), 1, 'the TSDB opened clean: the previous server had closed it')
+})
+
+t.test('a configuration change reaches the running server without a restart', async (t) => {
+  const pod = await readyPod()
+  const restarts = pod.status.containerStatuses?.[0]?.restartCount
+  t.not((await runningConfig(pod)).global?.scrape_interval, '7s')
+  const changed = Date.now()
+  await k('patch', 'prometheuscluster', name, '-n', ns, '--type=merge', '-p', '{"spec":{"scrapeInterval":"7s"}}')
+  await waitFor('scrape_interval 7s in /api/v1/status/config', async () => (await runningConfig(pod)).global?.scrape_interval === '7s', 150_000)
+  t.comment(`reached the running server in ${String((Date.now() - changed) / 1000)}s`)
+  const now = await readyPod()
+  t.equal(now.metadata.uid, pod.metadata.uid, 'the same pod')
+  t.equal(now.status.containerStatuses?.[0]?.restartCount, restarts, 'not restarted')
+  t.equal(await instant(now, 'prometheus_config_last_reload_successful'), 1, 'the reload succeeded')
+})
