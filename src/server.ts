@@ -8,7 +8,8 @@ import type { Server as HttpsServer } from 'node:https'
 import type { FastifyInstance } from 'fastify'
 import { buildApp, createServices } from './app.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
-import { describeCertificate, httpsOptions, readMaterial, watchTlsFiles } from './tls.js'
+import type { TLSSocket } from 'node:tls'
+import { describeCertificate, httpsOptions, readMaterial, tlsMetrics, watchTlsFiles } from './tls.js'
 
 interface Servers {
   hooks: FastifyInstance
@@ -29,7 +30,18 @@ async function build(config: Config): Promise<Servers> {
   const hooks = await buildApp({ config, services, parts: ['hooks'], https: httpsOptions(material) })
   // buildApp types app.server as an HTTP server; with `https` it is an HTTPS one.
   const server = hooks.server as unknown as HttpsServer
-  const stopReload = watchTlsFiles(tls, material, (next) => server.setSecureContext(httpsOptions(next)), hooks.log)
+  const metrics = tlsMetrics(services.metrics.registry)
+  metrics.serving(material.cert)
+  server.on('secureConnection', (socket: TLSSocket) => metrics.client(socket.getPeerCertificate().valid_to))
+  const stopReload = watchTlsFiles(
+    tls,
+    material,
+    (next) => {
+      server.setSecureContext(httpsOptions(next))
+      metrics.serving(next.cert)
+    },
+    hooks.log
+  )
   hooks.log.info({ certificate: describeCertificate(material.cert), clientCaFile: tls.clientCaFile, reloadIntervalMs: tls.reloadIntervalMs }, 'serving the hooks over mutual TLS')
   return { hooks, ops, stopReload }
 }

@@ -9,6 +9,7 @@ import { X509Certificate } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { createSecureContext, type TlsOptions } from 'node:tls'
+import { Gauge, type Registry } from 'prom-client'
 
 export interface TlsConfig {
   certFile: string
@@ -168,4 +169,33 @@ export function watchTlsFiles(config: TlsConfig, served: TlsMaterial, apply: (ma
   const timer = setInterval(() => void tick(), config.reloadIntervalMs)
   timer.unref()
   return () => clearInterval(timer)
+}
+
+export interface TlsMetrics {
+  /** The certificate the hook now serves. */
+  serving(certPem: string): void
+  /** A client finished a handshake with this certificate expiry (`valid_to` of getPeerCertificate()). */
+  client(validTo: string): void
+}
+
+/**
+ * Expiry gauges (Unix seconds) of the certificate served and of the latest client certificate.
+ * Metacontroller reads its client certificate once, so the second is the one to alert on: it must
+ * be restarted before that time once the Secret holds a renewed certificate.
+ */
+export function tlsMetrics(registry: Registry): TlsMetrics {
+  const serving = new Gauge({ name: 'pcc_tls_serving_certificate_expiry_timestamp_seconds', help: 'When the certificate the hook serves expires (Unix seconds).', registers: [registry] })
+  const client = new Gauge({
+    name: 'pcc_tls_client_certificate_expiry_timestamp_seconds',
+    help: 'When the client certificate of the latest mutual-TLS handshake expires (Unix seconds). Metacontroller reads its certificate once: restart it before then.',
+    registers: [registry]
+  })
+  const seconds = (date: string) => Date.parse(date) / 1000
+  return {
+    serving: (certPem) => serving.set(seconds(new X509Certificate(certPem).validTo)),
+    client: (validTo) => {
+      const at = seconds(validTo)
+      if (Number.isFinite(at)) client.set(at)
+    }
+  }
 }

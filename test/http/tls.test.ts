@@ -8,7 +8,9 @@ import { join } from 'node:path'
 import t from 'tap'
 import { buildApp } from '../../src/app.js'
 import { ConfigError, loadConfig } from '../../src/config.js'
-import { httpsOptions, isLoopback, loadTlsConfig, readMaterial, watchTlsFiles, type TlsConfig } from '../../src/tls.js'
+import { X509Certificate } from 'node:crypto'
+import { Registry } from 'prom-client'
+import { httpsOptions, isLoopback, loadTlsConfig, readMaterial, tlsMetrics, watchTlsFiles, type TlsConfig } from '../../src/tls.js'
 import { HELM_BIN, PROMTOOL_BIN, ROOT, testConfig } from '../helpers/env.js'
 import { issue, makeCa, tlsRequest } from '../helpers/test-pki.js'
 
@@ -105,4 +107,17 @@ t.test('renewed files are applied once; files that do not parse or cannot be rea
   await rm(live.certFile)
   await wait(150)
   t.match(logs.at(-1), { level: 'warn', msg: /cannot read the TLS files/ })
+})
+
+t.test('expiry gauges of the served and the latest client certificate', async (t) => {
+  const registry = new Registry()
+  const metrics = tlsMetrics(registry)
+  const serverCert = await readFile(server.cert, 'utf8')
+  metrics.serving(serverCert)
+  metrics.client(new X509Certificate(await readFile(client.cert)).validTo)
+  metrics.client('not a date')
+  const text = await registry.metrics()
+  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1])
+  t.equal(value('pcc_tls_serving_certificate_expiry_timestamp_seconds'), Date.parse(new X509Certificate(serverCert).validTo) / 1000)
+  t.equal(value('pcc_tls_client_certificate_expiry_timestamp_seconds'), Date.parse(new X509Certificate(await readFile(client.cert)).validTo) / 1000, 'an unparsable date is ignored')
 })

@@ -3,6 +3,7 @@
 // answer plain HTTP on their own port, and a certificate renewed the way the kubelet updates a
 // Secret volume (a `..data` symlink swapped atomically) is served without a restart.
 import { spawn } from 'node:child_process'
+import { X509Certificate } from 'node:crypto'
 import { mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -84,6 +85,10 @@ t.test('probes and metrics answer plain HTTP on their own port, hooks do not', a
   t.equal((await fetch(`${ops}/readyz`)).status, 200)
   const metrics = await (await fetch(`${ops}/metrics`)).text()
   t.match(metrics, /pcc_hook_requests_total\{hook="sync",code="200"\} 1/, 'one registry: the hook port counted the sync')
+  const gauge = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1])
+  const notAfter = async (pair: KeyPair) => Date.parse(new X509Certificate(await readFile(pair.cert)).validTo) / 1000
+  t.equal(gauge('pcc_tls_serving_certificate_expiry_timestamp_seconds'), await notAfter(server), 'when the served certificate expires')
+  t.equal(gauge('pcc_tls_client_certificate_expiry_timestamp_seconds'), await notAfter(client), "when Metacontroller's certificate expires")
   t.equal((await fetch(`${ops}/sync`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: fixture })).status, 404)
 })
 
@@ -97,5 +102,7 @@ t.test('a renewed certificate is served without a restart; files that do not par
   const res = await tlsRequest(`${hooks}/sync`, { ca: ca.cert, client, body: fixture })
   t.equal(res.status, 200)
   t.equal(res.serial, renewed.serial, 'the last good certificate is still served')
+  const metrics = await (await fetch(`${ops}/metrics`)).text()
+  t.match(metrics, `pcc_tls_serving_certificate_expiry_timestamp_seconds ${Date.parse(new X509Certificate(renewedCert).validTo) / 1000}`, 'the gauge follows the reload')
   t.equal(child.exitCode, null, 'no restart')
 })
