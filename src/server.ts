@@ -5,10 +5,10 @@
 // unless opted in; see src/tls.ts). On SIGTERM or SIGINT stop accepting connections, finish the
 // requests in flight, then exit.
 import type { Server as HttpsServer } from 'node:https'
+import type { TLSSocket } from 'node:tls'
 import type { FastifyInstance } from 'fastify'
 import { buildApp, createServices } from './app.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
-import type { TLSSocket } from 'node:tls'
 import { describeCertificate, httpsOptions, readMaterial, tlsMetrics, watchTlsFiles } from './tls.js'
 
 interface Servers {
