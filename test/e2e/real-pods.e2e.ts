@@ -71,17 +71,24 @@ const pods = async (): Promise<Pod[]> => (await getJson<{ items: Pod[] }>('pods'
 const claims = async (): Promise<Claim[]> => (await getJson<{ items: Claim[] }>('pvc', '-n', ns, '-l', `app.kubernetes.io/instance=${name}`)).items
 const isReady = (p: Pod): boolean => (p.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True')
 
-async function readyPod(): Promise<Pod> {
-  return waitFor(`a Ready pod of ${ns}/${name} on the real node`, async () => {
+async function readyPods(count: number): Promise<Pod[]> {
+  return waitFor(`${String(count)} Ready pod(s) of ${ns}/${name} on the real node, and no other`, async () => {
     const all = await pods()
     const ready = all.filter(isReady)
-    if (ready.length === 1) return ready[0]
+    if (ready.length === count && all.length === count) return ready
     // Not yet: what there is, for the timeout's message.
     const status = await kTry('get', 'prometheuscluster', name, '-n', ns, '-o', 'jsonpath={range .status.conditions[*]}{.type}={.status} {.message}; {end}')
     const summary = all.map((p) => `${p.metadata.name} on ${p.spec.nodeName ?? '(unscheduled)'}: ${JSON.stringify(p.status.containerStatuses ?? p.status.conditions ?? [])}`)
     throw new Error(`pods: [${summary.join(', ')}]; conditions: ${status.stdout || status.stderr}`)
   }, 180_000)
 }
+async function readyPod(): Promise<Pod> {
+  const [pod] = await readyPods(1)
+  if (pod === undefined) throw new Error('no pod')
+  return pod
+}
+const condition = async (type: string): Promise<{ status: string; reason: string; message: string } | undefined> =>
+  (await getJson<{ status?: { conditions?: { type: string; status: string; reason: string; message: string }[] } }>('prometheuscluster', name, '-n', ns)).status?.conditions?.find((c) => c.type === type)
 
 /** GET the Prometheus HTTP API of a pod at its pod IP; the `data` field of a success. */
 async function api<T>(pod: Pod, path: string): Promise<T> {
@@ -131,7 +138,9 @@ closers.push(() => certificates.remove())
 const hook = await startHook(certificates, await freePort(), await freePort())
 closers.push(() => hook.stop(2000))
 await installController(cluster, certificates, hook.url)
+// The restricted Pod Security profile, enforced: the API server admits only pods that meet it.
 await k('create', 'namespace', ns)
+await k('label', 'namespace', ns, 'pod-security.kubernetes.io/enforce=restricted', 'pod-security.kubernetes.io/enforce-version=latest')
 
 t.test('spec {}: a real Prometheus passes its readiness probe and runs the rendered configuration', async (t) => {
   const started = Date.now()
@@ -139,6 +148,8 @@ t.test('spec {}: a real Prometheus passes its readiness probe and runs the rende
   const pod = await readyPod()
   t.comment(`Ready on the real node in ${String((Date.now() - started) / 1000)}s`)
   t.equal(pod.spec.nodeName, node.name, 'scheduled on the real node')
+  const labels = JSON.parse(await k('get', 'namespace', ns, '-o', 'jsonpath={.metadata.labels}')) as Record<string, string>
+  t.equal(labels['pod-security.kubernetes.io/enforce'], 'restricted', 'admitted where the restricted profile is enforced')
   t.match(pod.status.podIP, new RegExp(`^${node.podCidr.replace(/\.0\/24$/, '').replaceAll('.', '\\.')}\\.\\d+$`), 'a pod IP on the node\'s bridge')
   const container = pod.status.containerStatuses?.find((c) => c.name === 'prometheus')
   t.match(container?.image, /^(docker\.io\/)?quay\.io\/prometheus\/prometheus:v\d+\.\d+\.\d+$/, 'the chart\'s default image')
@@ -215,4 +226,39 @@ t.test('a configuration change reaches the running server without a restart', as
   t.equal(now.metadata.uid, pod.metadata.uid, 'the same pod')
   t.equal(now.status.containerStatuses?.[0]?.restartCount, restarts, 'not restarted')
   t.equal(await instant(now, 'prometheus_config_last_reload_successful'), 1, 'the reload succeeded')
+})
+
+t.test('a configuration promtool rejects never reaches the running server', async (t) => {
+  const pod = await readyPod()
+  const configMapBefore = await renderedConfig(pod)
+  // Valid YAML the CRD accepts, but Prometheus refuses a scrape timeout above the interval.
+  const rejected = 'global:\n  scrape_interval: 5s\n  scrape_timeout: 1m\nscrape_configs:\n  - job_name: prometheus\n    static_configs:\n      - targets: [localhost:9090]\n'
+  await k('patch', 'prometheuscluster', name, '-n', ns, '--type=merge', '-p', JSON.stringify({ spec: { scrapeInterval: null, config: rejected } }))
+  const degraded = await waitFor('the Degraded condition', async () => {
+    const c = await condition('Degraded')
+    return c?.status === 'True' && c
+  })
+  t.equal(degraded.reason, 'InvalidConfiguration', degraded.message)
+  // Longer than a change took to reach the server above: had it been written, it would be running.
+  await new Promise((r) => setTimeout(r, 35_000))
+  t.equal(await renderedConfig(pod), configMapBefore, 'the ConfigMap keeps the last good configuration')
+  t.equal((await runningConfig(pod)).global?.scrape_interval, '7s', 'the server runs the last good configuration')
+  const now = await readyPod()
+  t.equal(now.metadata.uid, pod.metadata.uid, 'the same pod, still Ready')
+  await k('patch', 'prometheuscluster', name, '-n', ns, '--type=merge', '-p', JSON.stringify({ spec: { config: null, scrapeInterval: '7s' } }))
+  await waitFor('the Degraded condition to clear', async () => (await condition('Degraded'))?.status === 'False')
+})
+
+t.test('scaled 1 -> 3 -> 1: every replica a Ready Prometheus on the real node; the scaled-down claims stay', async (t) => {
+  const started = Date.now()
+  await k('patch', 'prometheuscluster', name, '-n', ns, '--type=merge', '-p', '{"spec":{"replicas":3}}')
+  const three = await readyPods(3)
+  t.comment(`3 Ready in ${String((Date.now() - started) / 1000)}s`)
+  t.same(three.map((p) => p.spec.nodeName), [node.name, node.name, node.name], 'all on the real node')
+  for (const p of three) t.equal((await api<{ version: string }>(p, '/api/v1/status/buildinfo')).version.length > 0, true, `${p.metadata.name} answers at ${p.status.podIP ?? ''}`)
+  t.equal(new Set(three.map((p) => p.status.podIP)).size, 3, 'each its own pod IP')
+  await k('patch', 'prometheuscluster', name, '-n', ns, '--type=merge', '-p', '{"spec":{"replicas":1}}')
+  const one = await readyPods(1)
+  t.equal(one[0]?.metadata.name, three.map((p) => p.metadata.name).sort()[0], 'the first replica stays')
+  t.equal((await claims()).length, 3, 'the scaled-down replicas keep their claims')
 })
