@@ -10,6 +10,7 @@ import { errorHandler } from './plugins/error-handler.js'
 import { healthPlugin } from './plugins/health.js'
 import { createMetrics, metricsPlugin, type HookMetrics } from './plugins/metrics.js'
 import { chartDigest } from './render/chart-digest.js'
+import { promtoolLabel, promtoolVersion } from './render/promtool.js'
 import { Renderer } from './render/renderer.js'
 
 /** hooks: POST /sync, /finalize (and every route of src/hooks/routes.ts); ops: /healthz, /readyz, /metrics. */
@@ -19,6 +20,8 @@ export type AppPart = 'hooks' | 'ops'
 export interface AppServices {
   metrics: HookMetrics
   renderer: Renderer
+  /** The promtool that checks configurations, read once at start, as `promtool <version>`. */
+  promtool: string
 }
 
 export interface AppOptions {
@@ -49,7 +52,9 @@ export async function createServices(config: Config): Promise<AppServices> {
     metrics.observer
   )
   metrics.setCacheEntries(() => renderer.size)
-  return { metrics, renderer }
+  // Without a working promtool the hook is not ready (/readyz) and gets no calls through its Service.
+  const promtool = await promtoolVersion(config.promtoolBin, config.renderTimeoutMs).then(promtoolLabel, () => promtoolLabel(''))
+  return { metrics, renderer, promtool }
 }
 
 /** The wall clock to the second, as conditions record it (2026-01-02T03:04:05Z); formatted once a second, not per call. */
@@ -92,14 +97,14 @@ export async function buildApp({ config, logger, now, parts = ['hooks', 'ops'], 
     if (closing) void reply.header('connection', 'close')
   })
 
-  const { metrics, renderer } = services ?? (await createServices(config))
+  const { metrics, renderer, promtool } = services ?? (await createServices(config))
   if (parts.includes('ops')) {
     await app.register(metricsPlugin, { metrics })
     await app.register(healthPlugin, { helmBin: config.helmBin, promtoolBin: config.promtoolBin, timeoutMs: config.renderTimeoutMs })
   }
   if (parts.includes('hooks')) {
     await app.register(hookRoutes, {
-      deps: { renderer, now: now ?? wallClockSeconds(), retryAfterSeconds: config.retryAfterSeconds, deadlineMs: config.hookDeadlineMs },
+      deps: { renderer, now: now ?? wallClockSeconds(), retryAfterSeconds: config.retryAfterSeconds, deadlineMs: config.hookDeadlineMs, promtool },
       metrics
     })
   }

@@ -5,6 +5,16 @@ import { Duration } from './duration.js'
 import { Opaque, Optional, Quantity, RetentionMode, StringMap } from './kube-types.js'
 
 export const DEFAULT_VERSION = 'v3.13.5'
+
+/**
+ * The Prometheus versions a cluster may run: 3.0 up to the minor of the promtool that checks
+ * every configuration (tools/promtool/go.mod; a test keeps them in step). promtool 3.13 knows
+ * every field those servers read, so it refuses what they would refuse; a newer server's new
+ * fields it would wrongly refuse, so newer versions wait for a newer promtool.
+ */
+export const SUPPORTED_VERSIONS = { first: 'v3.0.0', lastMinor: 'v3.13' } as const
+const LAST_MINOR = Number(SUPPORTED_VERSIONS.lastMinor.split('.')[1])
+const VERSION_PATTERN = `^v3\\.(${Array.from({ length: LAST_MINOR + 1 }, (_, minor) => String(minor)).join('|')})\\.[0-9]+$`
 export const DEFAULT_IMAGE_REPOSITORY = 'quay.io/prometheus/prometheus'
 
 const LABEL_NAME = '^[a-zA-Z_][a-zA-Z0-9_]*$'
@@ -184,8 +194,8 @@ export const PrometheusClusterSpec = Type.Object(
     }),
     paused: Optional(Type.Boolean({ description: 'When true the controller leaves every child object exactly as it is.', default: false })),
     version: Type.String({
-      description: `Prometheus version to run (v3 or later: configuration changes are applied by Prometheus' own reload). Ignored when image is set.`,
-      pattern: '^v[3-9][0-9]*\\.[0-9]+\\.[0-9]+$',
+      description: `Prometheus version to run, ${SUPPORTED_VERSIONS.first} to ${SUPPORTED_VERSIONS.lastMinor}.x: the versions whose configuration the hook's promtool checks (status.promtool says which). With image set, give the version that image runs.`,
+      pattern: VERSION_PATTERN,
       maxLength: 32,
       default: DEFAULT_VERSION
     }),

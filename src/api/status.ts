@@ -26,6 +26,7 @@ export const PrometheusClusterStatus = Type.Object(
     selector: Type.String({ description: 'Label selector of the Prometheus pods, for the scale subresource and autoscalers.' }),
     version: Type.String({ description: 'The Prometheus version requested by the spec.' }),
     image: Type.String({ description: 'The container image of the StatefulSet\'s pod template.' }),
+    promtool: Type.String({ description: 'The promtool that checks this cluster\'s configuration and rules before they reach the servers, with its version.' }),
     conditions: Type.Array(Condition, {
       description: 'Ready, Progressing and Degraded.',
       'x-kubernetes-list-type': 'map',

@@ -32,6 +32,8 @@ export interface StatusInput {
   mode: 'sync' | 'paused' | 'finalizing'
   /** RFC 3339 time, used only for conditions whose status changes. */
   now: string
+  /** The promtool that checks configurations, as `promtool <version>`. */
+  promtool: string
 }
 
 type Verdict = Pick<Condition, 'status' | 'reason' | 'message'>
@@ -108,6 +110,7 @@ export function clusterStatus(input: StatusInput): PrometheusClusterStatus {
     selector: selectorString(input.name),
     version: input.spec.version,
     image: runningImage(input.statefulSet) ?? imageOf(input.spec),
+    promtool: input.promtool,
     conditions: [condition('Ready', ready, input), condition('Progressing', progressing, input), condition('Degraded', degraded(input), input)]
   }
 }

@@ -21,6 +21,8 @@ export interface ReconcileDeps {
   retryAfterSeconds: number
   /** How long one hook call may take from its arrival (Config.hookDeadlineMs). */
   deadlineMs: number
+  /** The promtool that checks configurations, as `promtool <version>` (for the status). */
+  promtool: string
 }
 
 /** The well-formed conditions of the status the hook wrote last time. */
@@ -52,7 +54,8 @@ function statusInput(request: HookRequest, spec: PrometheusClusterSpec, deps: Re
     // An orphaned StatefulSet of the cluster's name (not a child any more) is seen as a related
     // object (the customize hook asks for it): its pods count until they are gone.
     statefulSet: observedStatefulSet(request.children, owner) ?? observedStatefulSet(request.related ?? {}, owner),
-    now: deps.now()
+    now: deps.now(),
+    promtool: deps.promtool
   }
 }
 

@@ -48,6 +48,12 @@ export async function checkPrometheusFiles(files: PrometheusFiles, options: Prom
   }
 }
 
+/** `promtool <version>` from the first line promtool --version prints ("promtool, version 3.13.5 (branch: ...)"). */
+export function promtoolLabel(versionLine: string): string {
+  const version = /version (\d+\.\d+\.\d+\S*)/.exec(versionLine)?.[1]
+  return version === undefined ? 'promtool (version unknown)' : `promtool ${version}`
+}
+
 export async function promtoolVersion(promtoolBin: string, timeoutMs: number): Promise<string> {
   const result = await run('promtool', promtoolBin, ['--version'], { timeoutMs })
   if (result.exitCode !== 0) throw new HookError('ToolMissing', `promtool --version failed: ${tail(result.stderr)}`, { transient: true })

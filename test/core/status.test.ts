@@ -11,7 +11,7 @@ function sts(replicas: number, status: ObservedStatefulSet['status'], generation
 }
 
 function input(over: Partial<StatusInput>): StatusInput {
-  return { name: 'demo', generation: 3, spec: spec(), previousConditions: [], statefulSet: undefined, mode: 'sync', now: '2026-01-01T00:00:00Z', ...over }
+  return { name: 'demo', generation: 3, spec: spec(), previousConditions: [], statefulSet: undefined, mode: 'sync', now: '2026-01-01T00:00:00Z', promtool: 'promtool 3.13.5', ...over }
 }
 
 const byType = (s: ReturnType<typeof clusterStatus>) => Object.fromEntries(s.conditions.map((c) => [c.type, c]))
@@ -23,6 +23,7 @@ t.test('no StatefulSet yet: creating, not ready, not degraded', async (t) => {
   t.equal(s.selector, 'app.kubernetes.io/name=prometheus,app.kubernetes.io/instance=demo')
   t.equal(s.version, 'v3.13.5')
   t.equal(s.image, IMAGE)
+  t.equal(s.promtool, 'promtool 3.13.5', 'which promtool checks the configuration')
   t.same([s.replicas, s.readyReplicas], [0, 0])
   for (const condition of s.conditions) t.equal(condition.observedGeneration, 3)
 })
