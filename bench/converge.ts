@@ -37,17 +37,15 @@ const out = (line: string) => process.stdout.write(`${line}\n`)
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`
 
-/** Sum of the samples of `name` (exact metric name) whose labels contain every `labels` pair. */
+/** Sum of the samples of `name` (exact metric name) whose labels contain every `labels` pair; 0 when there are none yet. */
 function sum(text: string, name: string, labels: Record<string, string> = {}): number {
   let total = 0
-  let seen = false
   for (const line of text.split('\n')) {
     if (!line.startsWith(name) || (line[name.length] !== '{' && line[name.length] !== ' ')) continue
     if (!Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) continue
     total += Number(line.slice(line.lastIndexOf(' ') + 1))
-    seen = true
   }
-  return seen ? total : NaN
+  return total
 }
 /** Sums by the value of one label, e.g. apiserver requests by verb. */
 function byLabel(text: string, name: string, label: string): Record<string, number> {
@@ -85,10 +83,14 @@ interface Snapshot {
 const cluster: Cluster = await startCluster({
   metacontrollerFlags: FLAGS,
   persistentVolumes: COUNT + 10,
-  nodeResources: { pods: String(COUNT + 110) }
+  // Room for every pod (each requests 100m and 512Mi) and the PersistentVolumes they bind.
+  nodeResources: { pods: String(COUNT + 110), cpu: String(Math.max(64, COUNT)), memory: `${String(Math.max(256, COUNT))}Gi` }
 })
 const certificates = await hookCertificates()
-const hook = await startHook(certificates, await freePort(), await freePort())
+// The compiled server, as production runs it (npm run bench:e2e builds it first): tsx alone adds ~38 MiB of RSS.
+const hook = await startHook(certificates, await freePort(), await freePort(), {}, 'dist')
+// On Ctrl-C the harness stops the cluster and exits without reaching `finally`: the hook goes too.
+process.once('exit', () => hook.child.kill('SIGKILL'))
 try {
   const url = hook.opsUrl
   const hookPid = hook.child.pid ?? NaN
@@ -257,10 +259,15 @@ function report(title: string, a: Snapshot, b: Snapshot): void {
   const restByVerb = Object.fromEntries(
     Object.entries(byLabel(b.metacontroller, 'rest_client_requests_total', 'method')).map(([k, v]) => [k, v - (byLabel(a.metacontroller, 'rest_client_requests_total', 'method')[k] ?? 0)])
   )
+  const queues = byLabel(b.metacontroller, 'workqueue_queue_duration_seconds_sum', 'name')
+  const queuesBefore = byLabel(a.metacontroller, 'workqueue_queue_duration_seconds_sum', 'name')
+  const work = byLabel(b.metacontroller, 'workqueue_work_duration_seconds_sum', 'name')
+  const workBefore = byLabel(a.metacontroller, 'workqueue_work_duration_seconds_sum', 'name')
   out(
     `metacontroller: hook calls ${String(mcHookCount)} taking ${mcHookSum.toFixed(2)} s as it saw them; API requests ${JSON.stringify(restByVerb)}; ` +
-      `client-side rate limiter wait ${d(mc, 'rest_client_rate_limiter_duration_seconds_sum').toFixed(1)} s; ` +
-      `work queue wait ${d(mc, 'workqueue_queue_duration_seconds_sum').toFixed(1)} s, work ${d(mc, 'workqueue_work_duration_seconds_sum').toFixed(1)} s`
+      `work queues (waiting / working, s): ${Object.keys(queues)
+        .map((q) => `${q} ${((queues[q] ?? 0) - (queuesBefore[q] ?? 0)).toFixed(1)} / ${((work[q] ?? 0) - (workBefore[q] ?? 0)).toFixed(1)}`)
+        .join(', ')}`
   )
   const verbs = byLabel(b.apiserver, 'apiserver_request_total', 'verb')
   const verbsBefore = byLabel(a.apiserver, 'apiserver_request_total', 'verb')
@@ -272,4 +279,14 @@ function report(title: string, a: Snapshot, b: Snapshot): void {
       .map((v) => `${v} ${String((verbs[v] ?? 0) - (verbsBefore[v] ?? 0))} (${((durations[v] ?? 0) - (durationsBefore[v] ?? 0)).toFixed(1)} s)`)
       .join(', ')}; ` + `priority-and-fairness queue wait ${d(api, 'apiserver_flowcontrol_request_wait_duration_seconds_sum').toFixed(1)} s`
   )
+  const writes = new Map<string, number>()
+  for (const [s, sign] of [[b, 1], [a, -1]] as const) {
+    for (const m of s.apiserver.matchAll(/^apiserver_request_total\{([^}]*)\} (\S+)$/gm)) {
+      const label = (n: string) => new RegExp(`\\b${n}="([^"]*)"`).exec(m[1] ?? '')?.[1] ?? ''
+      if (!['POST', 'PUT', 'PATCH', 'DELETE', 'APPLY'].includes(label('verb'))) continue
+      const key = `${label('verb')} ${label('resource')}${label('subresource') ? `/${label('subresource')}` : ''}`
+      writes.set(key, (writes.get(key) ?? 0) + sign * Number(m[2]))
+    }
+  }
+  out(`apiserver writes: ${[...writes].filter(([, n]) => n > 0).sort((x, y) => y[1] - x[1]).map(([k, n]) => `${k} ${String(n)}`).join(', ')}`)
 }

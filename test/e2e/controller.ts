@@ -45,9 +45,9 @@ export interface Hook extends HookProcess {
 }
 
 /** A hook process on `port` and `opsPort` (a restarted hook keeps the addresses Metacontroller and scrapers call). */
-export async function startHook(certificates: HookCertificates, port: number, opsPort: number, env: Record<string, string> = {}): Promise<Hook> {
+export async function startHook(certificates: HookCertificates, port: number, opsPort: number, env: Record<string, string> = {}, entry: 'src' | 'dist' = 'src'): Promise<Hook> {
   // LOG_LEVEL info at least: the "listening" line is how the helper learns the server is up.
-  const hook = startHookProcess({ ...certificates.env, PORT: String(port), OPS_PORT: String(opsPort), LOG_LEVEL: 'info', ...env })
+  const hook = startHookProcess({ ...certificates.env, PORT: String(port), OPS_PORT: String(opsPort), LOG_LEVEL: 'info', ...env }, entry)
   await hook.listening
   return Object.assign(hook, { url: `https://127.0.0.1:${String(port)}`, opsUrl: `http://127.0.0.1:${String(opsPort)}` })
 }

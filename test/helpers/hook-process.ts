@@ -19,8 +19,10 @@ function withoutCoverage(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(env).filter(([k]) => k !== 'NODE_V8_COVERAGE' && k !== 'NODE_OPTIONS' && !k.startsWith('_TAPJS')))
 }
 
-export function startHookProcess(env: Record<string, string> = {}): HookProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'server.ts')], {
+/** `entry`: src/server.ts through tsx (default), or a compiled dist/server.js as production runs it (npm run build first). */
+export function startHookProcess(env: Record<string, string> = {}, entry: 'src' | 'dist' = 'src'): HookProcess {
+  const args = entry === 'src' ? ['--import', 'tsx', join(ROOT, 'src', 'server.ts')] : [join(ROOT, 'dist', 'server.js')]
+  const child = spawn(process.execPath, args, {
     env: { ...withoutCoverage(process.env), HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })

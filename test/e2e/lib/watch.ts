@@ -63,9 +63,15 @@ function get(target: Target, path: string, onData: (chunk: string) => void): Pro
  */
 export async function watch<T extends WatchedObject>(target: Target, collection: string, selector: Record<string, string> = {}): Promise<Watch<T>> {
   let body = ''
-  const listed = await get(target, `${collection}?${new URLSearchParams(selector).toString()}`, (c) => (body += c))
-  await listed.done
-  if (listed.status !== 200) throw new Error(`GET ${collection}: HTTP ${String(listed.status)}: ${body}`)
+  // A 429 is the API server asking to retry: right after a CRD is established its storage may still be starting.
+  for (let attempt = 1; ; attempt++) {
+    body = ''
+    const listed = await get(target, `${collection}?${new URLSearchParams(selector).toString()}`, (c) => (body += c))
+    await listed.done
+    if (listed.status === 200) break
+    if (listed.status !== 429 || attempt >= 30) throw new Error(`GET ${collection}: HTTP ${String(listed.status)}: ${body}`)
+    await new Promise((r) => setTimeout(r, 1000))
+  }
   const list = JSON.parse(body) as { metadata: { resourceVersion: string }; items: T[] }
 
   const events: WatchEvent<T>[] = []
