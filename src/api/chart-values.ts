@@ -33,7 +33,8 @@ export const ChartValues = Type.Object(
     labels: Type.Object(
       {
         selector: Labels('Labels the StatefulSet, Services and PodDisruptionBudget select the pods by. The StatefulSet\'s selector is immutable: never change them.'),
-        common: Labels('Labels of every object and pod: the selector labels and a few static ones. Metacontroller adds controller-uid to the objects itself.')
+        common: Labels('Labels of every object: the selector labels and a few static ones. Metacontroller adds controller-uid to the objects itself.'),
+        pod: Labels('Labels of the Prometheus pods: the common labels and the spec\'s podMetadata.labels.')
       },
       { description: 'Labels, as ordered lists of name and value.', additionalProperties: false }
     ),
@@ -63,9 +64,14 @@ export const ChartValues = Type.Object(
       { requests: Type.Optional(Quantities), limits: Type.Optional(Quantities) },
       { description: 'The container\'s resources. Helm merges values into these defaults key by key: the hook sends null for every default key the spec leaves out, so the spec\'s resources replace the defaults whole.', additionalProperties: false }
     ),
+    podAnnotations: Type.Record(Type.String(), Type.String(), { description: 'Annotations of the Prometheus pods.' }),
+    externalUrl: Type.String({ description: '--web.external-url; empty: the flag is omitted.' }),
+    priorityClassName: Type.String({ description: 'The pods\' PriorityClass; empty: omitted.' }),
+    imagePullSecrets: Type.Array(Type.Object({ name: Type.String({ minLength: 1 }) }, { additionalProperties: false }), { description: 'Omitted when empty.' }),
+    topologySpreadConstraints: Type.Array(Type.Record(Type.String(), Type.Unknown()), { description: 'Each with the selector labels as its labelSelector. Omitted when empty.' }),
     nodeSelector: Type.Record(Type.String(), Type.String(), { description: 'Omitted when empty.' }),
     tolerations: Type.Array(Type.Record(Type.String(), Type.Unknown()), { description: 'Omitted when empty.' }),
-    affinity: Type.Record(Type.String(), Type.Unknown(), { description: 'Omitted when empty.' }),
+    affinity: Type.Record(Type.String(), Type.Unknown(), { description: 'The spec\'s affinity; its podAntiAffinity defaults to preferring a node per server.' }),
     config: Type.String({ description: 'The full prometheus.yml, generated or the spec\'s own, checked by promtool before it is rendered. Prometheus re-reads it every 30 s (auto-reload): no restart.', minLength: 1 }),
     rules: Type.String({ description: 'The rules file (YAML text); empty: no rules file.' })
   },

@@ -175,11 +175,56 @@ export const Affinity = Type.Object(
   {
     nodeAffinity: Optional(Opaque('Node affinity, as in a pod spec.')),
     podAffinity: Optional(Opaque('Pod affinity, as in a pod spec.')),
-    podAntiAffinity: Optional(Opaque('Pod anti-affinity, as in a pod spec.'))
+    podAntiAffinity: Optional(Opaque('Pod anti-affinity, as in a pod spec. When omitted, the servers prefer different nodes (a soft anti-affinity on kubernetes.io/hostname).'))
   },
   { description: 'Scheduling constraints of the Prometheus pods, as in a pod spec.', additionalProperties: false }
 )
 export type Affinity = Static<typeof Affinity>
+
+/** A label key: an optional DNS-subdomain prefix and a name, as Kubernetes accepts it. */
+const LABEL_KEY = '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$'
+const LABEL_VALUE = '^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$'
+const DNS_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$'
+
+/** The labels every Prometheus pod carries already; podMetadata.labels cannot set them. */
+export const RESERVED_POD_LABELS = ['app.kubernetes.io/name', 'app.kubernetes.io/instance', 'app.kubernetes.io/component', 'app.kubernetes.io/managed-by'] as const
+
+export const PodMetadata = Type.Object(
+  {
+    labels: Optional(
+      Type.Record(Type.String({ pattern: LABEL_KEY, maxLength: 317 }), Type.String({ pattern: LABEL_VALUE, maxLength: 63 }), {
+        description: `Labels added to the Prometheus pods, for example for a NetworkPolicy or cost allocation. ${RESERVED_POD_LABELS.join(', ')} are the controller's.`,
+        maxProperties: 32,
+        additionalProperties: false
+      })
+    ),
+    annotations: Optional(StringMap('Annotations added to the Prometheus pods.'))
+  },
+  {
+    description: 'Labels and annotations of the Prometheus pods (not of the other objects).',
+    additionalProperties: false,
+    'x-kubernetes-validations': [
+      {
+        rule: `!has(self.labels) || !(${JSON.stringify(RESERVED_POD_LABELS).replaceAll('"', "'")}.exists(k, k in self.labels))`,
+        message: `podMetadata.labels cannot set ${RESERVED_POD_LABELS.join(', ')}`
+      }
+    ]
+  }
+)
+export type PodMetadata = Static<typeof PodMetadata>
+
+export const TopologySpreadConstraint = Type.Object(
+  {
+    maxSkew: Type.Integer({ description: 'How unevenly the cluster\'s pods may spread across the topology domains.', minimum: 1 }),
+    topologyKey: Type.String({ description: 'The node label whose values are the domains, for example topology.kubernetes.io/zone.', pattern: LABEL_KEY, maxLength: 317 }),
+    whenUnsatisfiable: Type.Union([Type.Literal('ScheduleAnyway'), Type.Literal('DoNotSchedule')], { description: 'ScheduleAnyway (the default) prefers spreading; DoNotSchedule requires it.', default: 'ScheduleAnyway' }),
+    minDomains: Optional(Type.Integer({ description: 'With DoNotSchedule: the least number of domains to spread over.', minimum: 1 })),
+    nodeAffinityPolicy: Optional(Type.Union([Type.Literal('Honor'), Type.Literal('Ignore')], { description: 'Whether nodeSelector and node affinity limit the domains counted.' })),
+    nodeTaintsPolicy: Optional(Type.Union([Type.Literal('Honor'), Type.Literal('Ignore')], { description: 'Whether node taints limit the domains counted.' }))
+  },
+  { description: 'How to spread the cluster\'s Prometheus pods across a topology (they are the pods counted).', additionalProperties: false }
+)
+export type TopologySpreadConstraint = Static<typeof TopologySpreadConstraint>
 
 /** Fields that shape the generated prometheus.yml; a raw `config` replaces all of them. */
 export const GENERATED_CONFIG_FIELDS = ['scrapeInterval', 'evaluationInterval', 'externalLabels', 'remoteWrite', 'alerting'] as const
@@ -232,7 +277,17 @@ export const PrometheusClusterSpec = Type.Object(
     alerting: Optional(Alerting),
     nodeSelector: Optional(StringMap('Node labels the Prometheus pods must be scheduled on.')),
     tolerations: Optional(Type.Array(Toleration, { description: 'Tolerations of the Prometheus pods.', maxItems: 32 })),
-    affinity: Optional(Affinity)
+    affinity: Optional(Affinity),
+    topologySpreadConstraints: Optional(Type.Array(TopologySpreadConstraint, { description: 'How the Prometheus pods spread across zones, nodes or other domains.', maxItems: 8 })),
+    priorityClassName: Optional(Type.String({ description: 'PriorityClass of the Prometheus pods.', pattern: DNS_SUBDOMAIN, maxLength: 253 })),
+    imagePullSecrets: Optional(
+      Type.Array(Type.Object({ name: Type.String({ description: 'Name of a Secret in the cluster\'s namespace.', pattern: DNS_SUBDOMAIN, maxLength: 253 }) }, { additionalProperties: false }), {
+        description: 'Secrets in the cluster\'s namespace holding credentials to pull the Prometheus image.',
+        maxItems: 16
+      })
+    ),
+    podMetadata: Optional(PodMetadata),
+    externalUrl: Optional(Type.String({ description: 'The URL Prometheus is reached at from outside (--web.external-url), used in alert links and behind a path-prefixed proxy.', pattern: '^https?://[^\\s]+$', maxLength: 2048 }))
   },
   {
     description: 'The desired state of a PrometheusCluster. An empty spec gives one Prometheus server with an 8Gi volume.',

@@ -32,6 +32,16 @@ function labelList(labels: Record<string, string>): ChartValues['labels']['commo
   return Object.entries(labels).map(([name, value]) => ({ name, value }))
 }
 
+/** The pod anti-affinity of a cluster that sets none: its servers prefer nodes that run none of them. */
+export function defaultPodAntiAffinity(name: string): Record<string, unknown> {
+  return {
+    preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { labelSelector: { matchLabels: selectorLabels(name) }, topologyKey: 'kubernetes.io/hostname' } }]
+  }
+}
+
+/** Annotations every Prometheus pod carries: kubectl exec and logs pick the prometheus container. */
+const POD_ANNOTATIONS = { 'kubectl.kubernetes.io/default-container': 'prometheus' }
+
 export function imageOf(spec: PrometheusClusterSpec): string {
   return spec.image ?? `${DEFAULT_IMAGE_REPOSITORY}:${spec.version}`
 }
@@ -46,7 +56,8 @@ export function chartValues(name: string, namespace: string, spec: PrometheusClu
   const files = prometheusFiles(spec, namespace)
   return {
     names: clusterNames(name),
-    labels: { selector: labelList(selectorLabels(name)), common: labelList(commonLabels(name)) },
+    // The controller's labels win over the spec's (the CRD refuses those keys in podMetadata anyway).
+    labels: { selector: labelList(selectorLabels(name)), common: labelList(commonLabels(name)), pod: labelList({ ...spec.podMetadata?.labels, ...commonLabels(name) }) },
     paths: { configDir: CONFIG_DIR, configFile: CONFIG_FILE, rulesFile: RULES_FILE, data: DATA_DIR },
     replicas: spec.replicas,
     image: imageOf(spec),
@@ -62,9 +73,14 @@ export function chartValues(name: string, namespace: string, spec: PrometheusClu
       }
     },
     resources: resourcesValue(spec.resources),
+    podAnnotations: { ...POD_ANNOTATIONS, ...spec.podMetadata?.annotations },
+    externalUrl: spec.externalUrl ?? '',
+    priorityClassName: spec.priorityClassName ?? '',
+    imagePullSecrets: spec.imagePullSecrets ?? [],
+    topologySpreadConstraints: (spec.topologySpreadConstraints ?? []).map((c) => ({ ...c, labelSelector: { matchLabels: selectorLabels(name) } })),
     nodeSelector: spec.nodeSelector ?? {},
     tolerations: spec.tolerations ?? [],
-    affinity: spec.affinity ?? {},
+    affinity: { ...spec.affinity, podAntiAffinity: spec.affinity?.podAntiAffinity ?? defaultPodAntiAffinity(name) },
     config: files.config,
     rules: files.rules
   }

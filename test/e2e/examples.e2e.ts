@@ -1,0 +1,72 @@
+// Every example, applied as a user would to a real kube-apiserver with the real Metacontroller:
+// each becomes Ready, and what the spec asks for (placement, pod metadata, external URL) is on the
+// StatefulSet the API server stored.
+import { readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import t from 'tap'
+import { ROOT } from '../helpers/env.js'
+import { startCluster } from './cluster.js'
+import { freePort, hookCertificates, installController, startHook } from './controller.js'
+
+type Obj = { metadata: { name: string; namespace?: string }; spec?: Record<string, unknown>; status?: { conditions?: { type: string; status: string }[] } }
+
+const cluster = await startCluster({ metacontroller: 'required', persistentVolumes: 16 })
+const certificates = await hookCertificates()
+const closers: (() => Promise<void>)[] = [() => cluster.stop(), () => certificates.remove()]
+t.teardown(async () => {
+  for (const close of closers.reverse()) await close()
+})
+const hook = await startHook(certificates, await freePort(), await freePort())
+closers.push(() => hook.stop(2000))
+await installController(cluster, certificates, hook.url)
+
+const k = (...args: string[]) => cluster.kubectlOk(args)
+const getJson = async <T = Obj>(...args: string[]): Promise<T> => JSON.parse(await k('get', ...args, '-o', 'json')) as T
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 90_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await probe().catch(() => undefined)
+    if (value !== undefined && value !== false) return value
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 500))
+  }
+}
+
+// What full.yaml refers to: a PriorityClass (pods naming a missing one are refused).
+await cluster.apply([{ apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: 'monitoring' }, value: 1000 }])
+
+const examples = readdirSync(join(ROOT, 'examples')).filter((f) => f.endsWith('.yaml')).sort()
+
+t.test('every example applies as it is and becomes Ready', async (t) => {
+  for (const example of examples) {
+    const ns = `ex-${example.replace(/\.yaml$/, '')}`
+    await k('create', 'namespace', ns)
+    await k('apply', '-n', ns, '-f', join(ROOT, 'examples', example))
+    const [name] = (await getJson<{ items: Obj[] }>('prometheusclusters', '-n', ns)).items.map((o) => o.metadata.name)
+    await waitFor(`${example} Ready`, async () => (await getJson('prometheuscluster', name ?? '', '-n', ns)).status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
+    t.pass(`${example}: Ready`)
+  }
+})
+
+t.test('full.yaml: placement, pod metadata and the external URL are on the stored StatefulSet', async (t) => {
+  type Pod = { metadata: { labels: Record<string, string>; annotations: Record<string, string> }; spec: Record<string, unknown> & { containers: { args: string[] }[] } }
+  const sts = await getJson<{ spec: { template: Pod } }>('statefulset', 'prometheus-full-prometheus', '-n', 'ex-full')
+  const pod = sts.spec.template
+  t.equal(pod.metadata.labels.team, 'platform')
+  t.equal(pod.metadata.annotations['example.com/owner'], 'platform-team')
+  t.equal(pod.spec.priorityClassName, 'monitoring')
+  t.same(pod.spec.imagePullSecrets, [{ name: 'registry-credentials' }])
+  t.match(pod.spec.topologySpreadConstraints, [{ topologyKey: 'topology.kubernetes.io/zone', labelSelector: { matchLabels: { 'app.kubernetes.io/instance': 'full-prometheus' } } }])
+  t.match(pod.spec.affinity, { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ podAffinityTerm: { topologyKey: 'kubernetes.io/hostname' } }] } })
+  t.ok(pod.spec.containers[0]?.args.includes('--web.external-url=https://prometheus.example.com/full/'))
+  const pods = await getJson<{ items: { spec: { priority?: number } }[] }>('pods', '-n', 'ex-full', '-l', 'app.kubernetes.io/instance=full-prometheus')
+  t.same(pods.items.map((p) => p.spec.priority), [1000, 1000], 'the pods run with the PriorityClass')
+})
+
+t.test('the API server refuses pod labels that are the controller\'s, naming the field', async (t) => {
+  const bad = { apiVersion: 'relaxdiego.com/v1alpha1', kind: 'PrometheusCluster', metadata: { name: 'relabel', namespace: 'ex-full' }, spec: { podMetadata: { labels: { 'app.kubernetes.io/instance': 'other' } } } }
+  const result = await cluster.kubectl(['apply', '-f', '-'], { input: JSON.stringify(bad) })
+  t.not(result.code, 0)
+  t.match(result.stderr, /podMetadata\.labels cannot set/)
+})
