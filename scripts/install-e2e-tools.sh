@@ -301,6 +301,7 @@ if wanted metacontroller; then
     rm -rf "$metacontroller_dir/manifests"
     mkdir -p "$metacontroller_manifests"
     cp "$src"/manifests/production/*.yaml "$metacontroller_manifests/"
+    chmod u+w "$metacontroller_manifests"/*.yaml
     install_binary metacontroller "$metacontroller_dir"
   fi
   link metacontroller "$metacontroller_path"
