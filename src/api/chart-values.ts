@@ -64,6 +64,10 @@ export const ChartValues = Type.Object(
       { requests: Type.Optional(Quantities), limits: Type.Optional(Quantities) },
       { description: 'The container\'s resources. Helm merges values into these defaults key by key: the hook sends null for every default key the spec leaves out, so the spec\'s resources replace the defaults whole.', additionalProperties: false }
     ),
+    secretVolumes: Type.Array(
+      Type.Object({ volume: Type.String({ minLength: 1, maxLength: 63 }), secretName: Type.String({ minLength: 1 }), mountPath: Type.String({ pattern: '^/' }) }, { additionalProperties: false }),
+      { description: 'Secrets mounted read-only in the Prometheus container; the generated configuration reads credentials from them by file.' }
+    ),
     podAnnotations: Type.Record(Type.String(), Type.String(), { description: 'Annotations of the Prometheus pods.' }),
     externalUrl: Type.String({ description: '--web.external-url; empty: the flag is omitted.' }),
     priorityClassName: Type.String({ description: 'The pods\' PriorityClass; empty: omitted.' }),

@@ -2,6 +2,9 @@
 // the hook validates with, and that the CRD transform (crd.ts) turns into a structural schema.
 import { Type, type TSchema, type SchemaOptions } from '@sinclair/typebox'
 
+/** A DNS subdomain (RFC 1123): the names of most Kubernetes objects, Secrets among them. */
+export const DNS_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$'
+
 /** A Kubernetes resource quantity: an integer or a string such as `500m`, `8Gi`. */
 export const QUANTITY_PATTERN = '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$'
 

@@ -2,7 +2,8 @@
 // it, and the CRD's openAPIV3Schema is generated from it (src/api/crd.ts).
 import { Type, type Static } from '@sinclair/typebox'
 import { Duration } from './duration.js'
-import { Opaque, Optional, Quantity, RetentionMode, StringMap } from './kube-types.js'
+import { HttpClientAuth, SECRETS_DIR } from './credentials.js'
+import { DNS_SUBDOMAIN, Opaque, Optional, Quantity, RetentionMode, StringMap } from './kube-types.js'
 
 export const DEFAULT_VERSION = 'v3.13.5'
 
@@ -125,14 +126,17 @@ export const Rules = Type.Object(
 )
 export type Rules = Static<typeof Rules>
 
+const ONE_AUTH = { rule: '!(has(self.basicAuth) && has(self.authorization))', message: 'basicAuth and authorization cannot both be set' }
+
 export const RemoteWrite = Type.Object(
   {
     url: Type.String({ description: 'URL of the remote write endpoint.', pattern: '^https?://.+', maxLength: 2048 }),
     name: Optional(Type.String({ description: 'Name of the queue, unique among the remote writes; shown in metrics and logs.', pattern: '^[a-zA-Z0-9_-]+$', maxLength: 128 })),
     remoteTimeout: Optional(Duration('Timeout of each request to the endpoint.')),
-    headers: Optional(StringMap('HTTP headers sent with each request.'))
+    headers: Optional(StringMap('HTTP headers sent with each request. They are stored in plain text (in this resource and the ConfigMap): put credentials in basicAuth, authorization or tls, which take them from Secrets.')),
+    ...HttpClientAuth
   },
-  { description: 'An endpoint Prometheus streams its samples to.', additionalProperties: false }
+  { description: 'An endpoint Prometheus streams its samples to.', additionalProperties: false, 'x-kubernetes-validations': [ONE_AUTH] }
 )
 export type RemoteWrite = Static<typeof RemoteWrite>
 
@@ -145,9 +149,10 @@ export const Alertmanager = Type.Object(
     }),
     scheme: Optional(Type.Union([Type.Literal('http'), Type.Literal('https')], { description: 'Scheme used to reach the Alertmanagers; http when omitted.' })),
     pathPrefix: Optional(Type.String({ description: 'Path prefix of the Alertmanager API, for Alertmanagers served under a sub-path.', pattern: '^/', maxLength: 512 })),
-    timeout: Optional(Duration('Timeout of each request to the Alertmanagers.'))
+    timeout: Optional(Duration('Timeout of each request to the Alertmanagers.')),
+    ...HttpClientAuth
   },
-  { description: 'A set of Alertmanagers that receive the same alerts.', additionalProperties: false }
+  { description: 'A set of Alertmanagers that receive the same alerts.', additionalProperties: false, 'x-kubernetes-validations': [ONE_AUTH] }
 )
 export type Alertmanager = Static<typeof Alertmanager>
 
@@ -184,7 +189,6 @@ export type Affinity = Static<typeof Affinity>
 /** A label key: an optional DNS-subdomain prefix and a name, as Kubernetes accepts it. */
 const LABEL_KEY = '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$'
 const LABEL_VALUE = '^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$'
-const DNS_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$'
 
 /** The labels every Prometheus pod carries already; podMetadata.labels cannot set them. */
 export const RESERVED_POD_LABELS = ['app.kubernetes.io/name', 'app.kubernetes.io/instance', 'app.kubernetes.io/component', 'app.kubernetes.io/managed-by'] as const
@@ -227,7 +231,7 @@ export const TopologySpreadConstraint = Type.Object(
 export type TopologySpreadConstraint = Static<typeof TopologySpreadConstraint>
 
 /** Fields that shape the generated prometheus.yml; a raw `config` replaces all of them. */
-export const GENERATED_CONFIG_FIELDS = ['scrapeInterval', 'evaluationInterval', 'externalLabels', 'remoteWrite', 'alerting'] as const
+export const GENERATED_CONFIG_FIELDS = ['scrapeInterval', 'evaluationInterval', 'externalLabels', 'remoteWrite', 'alerting', 'additionalScrapeConfigs'] as const
 
 export const PrometheusClusterSpec = Type.Object(
   {
@@ -273,6 +277,21 @@ export const PrometheusClusterSpec = Type.Object(
       })
     ),
     rules: Optional(Rules),
+    additionalScrapeConfigs: Optional(
+      Type.String({
+        description:
+          'Scrape jobs added to the generated configuration: a YAML list of Prometheus scrape_configs entries, checked by promtool with the rest. Credentials belong in Secrets listed in secrets, referred to by file (password_file, credentials_file, ...). Not with config.',
+        minLength: 1,
+        maxLength: 65536
+      })
+    ),
+    secrets: Optional(
+      Type.Array(Type.String({ pattern: DNS_SUBDOMAIN, maxLength: 253 }), {
+        description: `Secrets of the cluster's namespace mounted in the Prometheus pods at ${SECRETS_DIR}/<name>/, for the *_file fields of additionalScrapeConfigs or config. Those of basicAuth, authorization and tls are mounted without being listed.`,
+        maxItems: 16,
+        'x-kubernetes-list-type': 'set'
+      })
+    ),
     remoteWrite: Optional(Type.Array(RemoteWrite, { description: 'Endpoints Prometheus streams its samples to.', maxItems: 16 })),
     alerting: Optional(Alerting),
     nodeSelector: Optional(StringMap('Node labels the Prometheus pods must be scheduled on.')),

@@ -1,6 +1,7 @@
 // spec -> the prometheus.yml and rules file the servers load. Pure: the same spec always gives the
 // same text, byte for byte.
-import { isMap, isSeq, parseDocument, stringify } from 'yaml'
+import { isMap, isSeq, parseDocument, stringify, visit } from 'yaml'
+import { SECRETS_DIR, type SecretKeySelector } from '../api/credentials.js'
 import type { Alertmanager, PrometheusClusterSpec, RemoteWrite, Rule, RuleGroup } from '../api/spec.js'
 import { HookError } from './errors.js'
 
@@ -53,17 +54,70 @@ function annotatedJob(jobName: string, role: 'pod' | 'endpointslice', namespace:
   }
 }
 
+/** The file a Secret's key is mounted at in the Prometheus container. */
+export function secretFile(ref: SecretKeySelector): string {
+  return `${SECRETS_DIR}/${ref.name}/${ref.key}`
+}
+
+/** The Secrets the pods mount: those the spec lists and those its credentials refer to, sorted. */
+export function mountedSecrets(spec: PrometheusClusterSpec): string[] {
+  const clients = [...(spec.remoteWrite ?? []), ...(spec.alerting?.alertmanagers ?? [])]
+  const refs = clients.flatMap((c) => [c.basicAuth?.username, c.basicAuth?.password, c.authorization?.credentials, c.tls?.ca, c.tls?.cert, c.tls?.key])
+  return [...new Set([...(spec.secrets ?? []), ...refs.flatMap((r) => (r ? [r.name] : []))])].sort()
+}
+
+/** An HTTP client's credentials as Prometheus reads them: every secret by file. */
+function clientAuth(client: Pick<RemoteWrite, 'basicAuth' | 'authorization' | 'tls'>) {
+  const { basicAuth, authorization, tls } = client
+  return compact({
+    basic_auth: basicAuth && { username_file: secretFile(basicAuth.username), password_file: secretFile(basicAuth.password) },
+    authorization: authorization && compact({ type: authorization.type, credentials_file: secretFile(authorization.credentials) }),
+    tls_config:
+      tls &&
+      compact({
+        ca_file: tls.ca && secretFile(tls.ca),
+        cert_file: tls.cert && secretFile(tls.cert),
+        key_file: tls.key && secretFile(tls.key),
+        server_name: tls.serverName,
+        insecure_skip_verify: tls.insecureSkipVerify
+      })
+  })
+}
+
 function alertmanagerConfig(am: Alertmanager) {
   return compact({
     scheme: am.scheme,
     path_prefix: am.pathPrefix,
     timeout: am.timeout,
+    ...clientAuth(am),
     static_configs: [{ targets: am.targets }]
   })
 }
 
 function remoteWriteConfig(rw: RemoteWrite) {
-  return compact({ url: rw.url, name: rw.name, remote_timeout: rw.remoteTimeout, headers: rw.headers })
+  return compact({ url: rw.url, name: rw.name, remote_timeout: rw.remoteTimeout, headers: rw.headers, ...clientAuth(rw) })
+}
+
+/** The spec's additional scrape jobs: a YAML list of scrape configs, each a mapping. */
+function additionalScrapeConfigs(text: string | undefined): unknown[] {
+  if (text === undefined) return []
+  const doc = parseDocument(text, { uniqueKeys: true })
+  const [firstError] = doc.errors
+  if (firstError) throw new HookError('InvalidConfiguration', `spec.additionalScrapeConfigs is not valid YAML: ${firstError.message}`)
+  // The jobs are copied into the generated file: aliases would be expanded, or loop.
+  const aliases: unknown[] = []
+  visit(doc, {
+    Alias: (_key, node) => {
+      aliases.push(node)
+      return visit.BREAK
+    }
+  })
+  if (aliases.length > 0) throw new HookError('InvalidConfiguration', 'spec.additionalScrapeConfigs cannot use YAML anchors and aliases; write each job out')
+  const jobs: unknown = doc.toJS()
+  if (!Array.isArray(jobs) || !jobs.every((job) => typeof job === 'object' && job !== null && !Array.isArray(job))) {
+    throw new HookError('InvalidConfiguration', 'spec.additionalScrapeConfigs must be a YAML list of scrape configs (mappings)')
+  }
+  return jobs
 }
 
 /** The prometheus.yml generated when the spec carries no raw config. */
@@ -80,7 +134,8 @@ export function generatedConfig(spec: PrometheusClusterSpec, namespace: string, 
     scrape_configs: [
       { job_name: 'prometheus', static_configs: [{ targets: ['localhost:9090'] }] },
       annotatedJob('kubernetes-pods', 'pod', namespace, 'pod'),
-      annotatedJob('kubernetes-service-endpoints', 'endpointslice', namespace, 'service')
+      annotatedJob('kubernetes-service-endpoints', 'endpointslice', namespace, 'service'),
+      ...additionalScrapeConfigs(spec.additionalScrapeConfigs)
     ]
   })
   return stringify(config, YAML_OPTIONS)

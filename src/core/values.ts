@@ -4,7 +4,8 @@ import type { ChartValues } from '../api/chart-values.js'
 import { DEFAULT_IMAGE_REPOSITORY, type PrometheusClusterSpec, type Resources } from '../api/spec.js'
 import { clusterNames, commonLabels, selectorLabels } from './names.js'
 import { assertPlainText } from './plain-text.js'
-import { CONFIG_DIR, CONFIG_FILE, DATA_DIR, prometheusFiles, RULES_FILE } from './prometheus-config.js'
+import { SECRETS_DIR } from '../api/credentials.js'
+import { CONFIG_DIR, CONFIG_FILE, DATA_DIR, mountedSecrets, prometheusFiles, RULES_FILE } from './prometheus-config.js'
 
 export const DEFAULT_RESOURCES = {
   requests: { cpu: '100m', memory: '512Mi' },
@@ -73,6 +74,7 @@ export function chartValues(name: string, namespace: string, spec: PrometheusClu
       }
     },
     resources: resourcesValue(spec.resources),
+    secretVolumes: mountedSecrets(spec).map((secretName, i) => ({ volume: `secret-${String(i)}`, secretName, mountPath: `${SECRETS_DIR}/${secretName}` })),
     podAnnotations: { ...POD_ANNOTATIONS, ...spec.podMetadata?.annotations },
     externalUrl: spec.externalUrl ?? '',
     priorityClassName: spec.priorityClassName ?? '',

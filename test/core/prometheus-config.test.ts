@@ -2,7 +2,7 @@ import t from 'tap'
 import { parse } from 'yaml'
 import { Value } from '@sinclair/typebox/value'
 import { PrometheusClusterSpec } from '../../src/api/spec.js'
-import { prometheusFiles, rawConfig, RULES_PATH } from '../../src/core/prometheus-config.js'
+import { mountedSecrets, prometheusFiles, rawConfig, RULES_PATH } from '../../src/core/prometheus-config.js'
 import { checkPrometheusFiles } from '../../src/render/promtool.js'
 import { PROMTOOL_BIN } from '../helpers/env.js'
 
@@ -83,4 +83,39 @@ t.test('characters YAML would turn into line breaks are refused with the field n
     t.throws(() => chartValues('x', 'ns', spec(s)), { code: 'InvalidConfiguration', message: field })
   }
   t.doesNotThrow(() => chartValues('x', 'ns', spec({ externalLabels: { team: 'tabs\tand\nnewlines ünïcødé 🚀' } })))
+})
+
+t.test('credentials are referred to by file in the mounted Secrets, never by value', async (t) => {
+  const ref = (name: string, key: string) => ({ name, key })
+  const s = spec({
+    remoteWrite: [{ url: 'https://rw.example.com/push', basicAuth: { username: ref('rw', 'user'), password: ref('rw', 'pass') }, tls: { ca: ref('ca', 'ca.crt'), cert: ref('client', 'tls.crt'), key: ref('client', 'tls.key'), serverName: 'rw' } }],
+    alerting: { alertmanagers: [{ targets: ['am:9093'], authorization: { credentials: ref('am', 'token') } }] },
+    secrets: ['extra', 'rw']
+  })
+  const config = parse(prometheusFiles(s, 'ns').config) as { remote_write: Record<string, unknown>[]; alerting: { alertmanagers: Record<string, unknown>[] } }
+  t.same(config.remote_write[0], {
+    url: 'https://rw.example.com/push',
+    basic_auth: { username_file: '/etc/prometheus/secrets/rw/user', password_file: '/etc/prometheus/secrets/rw/pass' },
+    tls_config: { ca_file: '/etc/prometheus/secrets/ca/ca.crt', cert_file: '/etc/prometheus/secrets/client/tls.crt', key_file: '/etc/prometheus/secrets/client/tls.key', server_name: 'rw' }
+  })
+  t.same(config.alerting.alertmanagers[0]?.authorization, { credentials_file: '/etc/prometheus/secrets/am/token' })
+  t.same(mountedSecrets(s), ['am', 'ca', 'client', 'extra', 'rw'], 'each Secret mounted once, listed or referred to')
+  await checkPrometheusFiles(prometheusFiles(s, 'ns'), promtool)
+  t.pass('promtool accepts the generated configuration')
+})
+
+t.test('additional scrape jobs are added after the generated ones, checked by promtool', async (t) => {
+  const jobs = '- job_name: extra\n  static_configs:\n    - targets: ["10.0.0.1:9100"]\n'
+  const config = parse(prometheusFiles(spec({ additionalScrapeConfigs: jobs }), 'ns').config) as { scrape_configs: { job_name: string }[] }
+  t.same(config.scrape_configs.map((j) => j.job_name), ['prometheus', 'kubernetes-pods', 'kubernetes-service-endpoints', 'extra'])
+  for (const [bad, message] of [
+    ['job_name: not-a-list', /must be a YAML list/],
+    ['- just a string', /must be a YAML list/],
+    ['- [unclosed', /not valid YAML/],
+    [`- &a {x: [*a]}\n${'- *a\n'.repeat(200)}`, /anchors and aliases/]
+  ] as const) {
+    t.throws(() => prometheusFiles(spec({ additionalScrapeConfigs: bad }), 'ns'), { code: 'InvalidConfiguration', message }, bad.slice(0, 20))
+  }
+  const duplicate = prometheusFiles(spec({ additionalScrapeConfigs: '- job_name: prometheus\n  static_configs: [{targets: ["x:1"]}]\n' }), 'ns')
+  await t.rejects(checkPrometheusFiles(duplicate, promtool), { code: 'InvalidConfiguration', message: /prometheus/ }, 'a job name the generated configuration uses')
 })

@@ -33,8 +33,14 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined | fal
   }
 }
 
-// What full.yaml refers to: a PriorityClass (pods naming a missing one are refused).
+// What full.yaml refers to: a PriorityClass (pods naming a missing one are refused) and Secrets.
 await cluster.apply([{ apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: 'monitoring' }, value: 1000 }])
+const FULL_SECRETS: Record<string, Record<string, string>> = {
+  'registry-credentials': { '.dockerconfigjson': '{"auths":{}}' },
+  'mimir-credentials': { token: 'secret-token-value' },
+  'alertmanager-credentials': { username: 'prometheus', password: 'secret-password-value', 'ca.crt': 'not a real CA' },
+  'node-exporter-auth': { password: 'secret-node-password' }
+}
 
 const examples = readdirSync(join(ROOT, 'examples')).filter((f) => f.endsWith('.yaml')).sort()
 
@@ -42,6 +48,9 @@ t.test('every example applies as it is and becomes Ready', async (t) => {
   for (const example of examples) {
     const ns = `ex-${example.replace(/\.yaml$/, '')}`
     await k('create', 'namespace', ns)
+    if (example === 'full.yaml') {
+      await cluster.apply(Object.entries(FULL_SECRETS).map(([name, data]) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: ns }, stringData: data })))
+    }
     await k('apply', '-n', ns, '-f', join(ROOT, 'examples', example))
     const [name] = (await getJson<{ items: Obj[] }>('prometheusclusters', '-n', ns)).items.map((o) => o.metadata.name)
     await waitFor(`${example} Ready`, async () => (await getJson('prometheuscluster', name ?? '', '-n', ns)).status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
@@ -62,6 +71,17 @@ t.test('full.yaml: placement, pod metadata and the external URL are on the store
   t.ok(pod.spec.containers[0]?.args.includes('--web.external-url=https://prometheus.example.com/full/'))
   const pods = await getJson<{ items: { spec: { priority?: number } }[] }>('pods', '-n', 'ex-full', '-l', 'app.kubernetes.io/instance=full-prometheus')
   t.same(pods.items.map((p) => p.spec.priority), [1000, 1000], 'the pods run with the PriorityClass')
+})
+
+t.test('full.yaml: credentials stay in their Secrets, mounted in the pods and read by file', async (t) => {
+  const sts = await getJson<{ spec: { template: { spec: { volumes: { secret?: { secretName: string } }[] } } } }>('statefulset', 'prometheus-full-prometheus', '-n', 'ex-full')
+  t.same(sts.spec.template.spec.volumes.flatMap((v) => (v.secret ? [v.secret.secretName] : [])), ['alertmanager-credentials', 'mimir-credentials', 'node-exporter-auth'])
+  const cm = await getJson<{ data: Record<string, string> }>('configmap', 'prometheus-full-prometheus-config', '-n', 'ex-full')
+  t.match(cm.data['prometheus.yml'], /credentials_file: \/etc\/prometheus\/secrets\/mimir-credentials\/token/)
+  const everything = await k('get', 'prometheusclusters,configmaps,statefulsets', '-n', 'ex-full', '-o', 'json')
+  for (const value of Object.values(FULL_SECRETS).flatMap((d) => Object.values(d)).filter((v) => v.startsWith('secret-'))) t.notOk(everything.includes(value), 'no secret value outside its Secret')
+  const role = await getJson<{ rules: { resources: string[] }[] }>('role', 'prometheus-full-prometheus', '-n', 'ex-full')
+  t.notOk(role.rules.some((r) => r.resources.includes('secrets')), 'the servers\' Role reads no Secrets')
 })
 
 t.test('the API server refuses pod labels that are the controller\'s, naming the field', async (t) => {
