@@ -3,6 +3,7 @@
 // naming 127.0.0.1), hook servers started from src/ on loopback with those certificates, and the
 // CompositeController from metacontroller/ with only its hook URLs pointed at them.
 import { execFile } from 'node:child_process'
+import { rmSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -30,6 +31,8 @@ export async function hookCertificates(): Promise<HookCertificates> {
       error ? reject(new Error(`scripts/make-certs.sh failed: ${stderr}`)) : resolve()
     )
   })
+  // Also when the process ends without calling remove() (a signal handler's process.exit, a crash).
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
   return {
     dir,
     env: { TLS_CERT_FILE: join(dir, 'server.crt'), TLS_KEY_FILE: join(dir, 'server.key'), TLS_CLIENT_CA_FILE: join(dir, 'ca.crt') },
