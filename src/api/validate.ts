@@ -57,8 +57,29 @@ function fieldErrors(errors: ValueErrorIterator, prefix: string): FieldError[] {
   return out
 }
 
+/** No spec field nests deeper than this; a deeper value is refused before anything walks it. */
+const MAX_SPEC_DEPTH = 32
+
+/** Whether `value` nests arrays or objects deeper than `limit`, found without recursion. */
+function nestsDeeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]]
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const [node, depth] = item
+    if (typeof node !== 'object' || node === null) continue
+    if (depth >= limit) return true
+    for (const child of Object.values(node)) stack.push([child, depth + 1])
+  }
+  return false
+}
+
 /** Checks a parent's spec (a missing one is `{}`, as the CRD defaults it), filling in its defaults. */
 export function validateSpec(raw: unknown): SpecVerdict {
+  if (nestsDeeperThan(raw, MAX_SPEC_DEPTH)) {
+    return { ok: false, errors: [{ field: 'parent.spec', message: `Expected no value nested deeper than ${MAX_SPEC_DEPTH} levels` }], view: statusView(undefined) }
+  }
+  // A spec from the API server carries the CRD's defaults already: check it as it is first, and
+  // fill in defaults (which walks the whole schema) only when that fails.
+  if (specChecker.Check(raw)) return { ok: true, spec: raw }
   const spec = raw === undefined ? Value.Default(PrometheusClusterSpec, {}) : isRecord(raw) ? Value.Default(PrometheusClusterSpec, raw) : raw
   if (specChecker.Check(spec)) return { ok: true, spec }
   return { ok: false, errors: fieldErrors(specChecker.Errors(spec), 'parent.spec'), view: statusView(spec) }

@@ -60,12 +60,13 @@ function statusInput(request: HookRequest, spec: PrometheusClusterSpec, deps: Re
 }
 
 /** `deadline` (a Date.now() time) bounds the wait for a render; see Renderer.render. */
-export async function sync(request: HookRequest, verdict: SpecVerdict, deps: ReconcileDeps, log: FastifyBaseLogger, deadline?: number): Promise<HookAnswer> {
+/** `log` gives the request's logger with the parent bound. */
+export async function sync(request: HookRequest, verdict: SpecVerdict, deps: ReconcileDeps, log: () => FastifyBaseLogger, deadline?: number): Promise<HookAnswer> {
   const owner = ownerOf(request)
   const base = statusInput(request, specView(verdict), deps)
   if (!verdict.ok) {
     const message = `The spec is not valid: ${describeErrors(verdict.errors)}.`
-    log.warn({ errors: verdict.errors }, 'keeping the last applied children: %s', message)
+    log().warn({ errors: verdict.errors }, 'keeping the last applied children: %s', message)
     return { status: clusterStatus({ ...base, mode: 'sync', problem: { code: 'InvalidSpec', message } }), children: unchangedChildren(request.children, owner) }
   }
   const { spec } = verdict
@@ -84,7 +85,7 @@ export async function sync(request: HookRequest, verdict: SpecVerdict, deps: Rec
     // Anything else (a BusyError: 429; a bug: 500) is answered by the error handler and leaves
     // every child untouched.
     if (!isHookError(error)) throw error
-    log.warn({ code: error.code, err: error }, 'keeping the last applied children: %s', error.message)
+    log().warn({ code: error.code, err: error }, 'keeping the last applied children: %s', error.message)
     const response: HookAnswer = {
       status: clusterStatus({ ...base, mode: 'sync', problem: { code: error.code, message: error.message } }),
       children: unchangedChildren(request.children, owner)

@@ -31,13 +31,13 @@ export const hookRoutes: FastifyPluginAsyncTypebox<HookRoutesOptions> = async (a
   for (const hook of ['sync', 'finalize'] as const) {
     app.post(`/${hook}`, { schema: { body: HookRequest } }, async (request, reply) => {
       const { parent } = request.body
-      const log = request.log.child({ parent: `${parent.metadata.namespace}/${parent.metadata.name}`, hook })
+      // Bound only when something is logged: most calls log nothing, and a child logger per call costs.
+      const log = () => request.log.child({ parent: `${parent.metadata.namespace}/${parent.metadata.name}`, hook })
       const spec = validateSpec(parent.spec)
       if (spec.ok) parent.spec = spec.spec
       // The deadline counts from the request's arrival, so time spent receiving the body counts too.
       const deadline = Date.now() - reply.elapsedTime + deps.deadlineMs
       const answer = hook === 'finalize' ? finalize(request.body, spec, deps) : await sync(request.body, spec, deps, log, deadline)
-      log.debug('answered')
       return reply.type('application/json; charset=utf-8').send(answerJson(answer))
     })
   }

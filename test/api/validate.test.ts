@@ -74,3 +74,11 @@ t.test('a name of exactly 41 characters is accepted', async (t) => {
 t.test('bodies that are not objects are rejected, not thrown on', async (t) => {
   for (const b of [null, 1, 'x', [], {}, { parent: null }, { parent: [] }]) t.notOk(validateHookRequest(b).ok, JSON.stringify(b))
 })
+
+t.test('a spec nested deeper than any field allows is refused before anything walks it', async (t) => {
+  let deep: unknown = 'bottom'
+  for (let i = 0; i < 100_000; i++) deep = [deep]
+  const result = validateHookRequest({ ...simple(), parent: { ...simple().parent, spec: { storage: { size: deep } } } })
+  t.ok(result.ok, 'the envelope is valid')
+  if (result.ok) t.match(result.spec, { ok: false, errors: [{ field: 'parent.spec', message: /nested deeper than 32 levels/ }] })
+})
