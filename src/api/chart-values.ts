@@ -4,6 +4,7 @@
 // test fails when the committed files differ. Every name, label and path the templates use comes
 // in here, decided in src/core: the chart derives nothing.
 import { Type, type Static } from '@sinclair/typebox'
+import { AnyKey } from './kube-types.js'
 
 const Name = (description: string) => Type.String({ description, minLength: 1, maxLength: 253 })
 
@@ -12,7 +13,7 @@ const Labels = (description: string) =>
   Type.Array(Type.Object({ name: Type.String({ minLength: 1 }), value: Type.String() }, { additionalProperties: false }), { description, minItems: 1 })
 
 const RetentionMode = Type.Union([Type.Literal('Retain'), Type.Literal('Delete')])
-const Quantities = Type.Union([Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Null()])), Type.Null()])
+const Quantities = Type.Union([Type.Record(AnyKey, Type.Union([Type.String(), Type.Number(), Type.Null()])), Type.Null()])
 
 export const ChartValues = Type.Object(
   {
@@ -68,14 +69,14 @@ export const ChartValues = Type.Object(
       Type.Object({ volume: Type.String({ minLength: 1, maxLength: 63 }), secretName: Type.String({ minLength: 1 }), mountPath: Type.String({ pattern: '^/' }) }, { additionalProperties: false }),
       { description: 'Secrets mounted read-only in the Prometheus container; the generated configuration reads credentials from them by file.' }
     ),
-    podAnnotations: Type.Record(Type.String(), Type.String(), { description: 'Annotations of the Prometheus pods.' }),
+    podAnnotations: Type.Record(AnyKey, Type.String(), { description: 'Annotations of the Prometheus pods.' }),
     externalUrl: Type.String({ description: '--web.external-url; empty: the flag is omitted.' }),
     priorityClassName: Type.String({ description: 'The pods\' PriorityClass; empty: omitted.' }),
     imagePullSecrets: Type.Array(Type.Object({ name: Type.String({ minLength: 1 }) }, { additionalProperties: false }), { description: 'Omitted when empty.' }),
-    topologySpreadConstraints: Type.Array(Type.Record(Type.String(), Type.Unknown()), { description: 'Each with the selector labels as its labelSelector. Omitted when empty.' }),
-    nodeSelector: Type.Record(Type.String(), Type.String(), { description: 'Omitted when empty.' }),
-    tolerations: Type.Array(Type.Record(Type.String(), Type.Unknown()), { description: 'Omitted when empty.' }),
-    affinity: Type.Record(Type.String(), Type.Unknown(), { description: 'The spec\'s affinity; its podAntiAffinity defaults to preferring a node per server.' }),
+    topologySpreadConstraints: Type.Array(Type.Record(AnyKey, Type.Unknown()), { description: 'Each with the selector labels as its labelSelector. Omitted when empty.' }),
+    nodeSelector: Type.Record(AnyKey, Type.String(), { description: 'Omitted when empty.' }),
+    tolerations: Type.Array(Type.Record(AnyKey, Type.Unknown()), { description: 'Omitted when empty.' }),
+    affinity: Type.Record(AnyKey, Type.Unknown(), { description: 'The spec\'s affinity; its podAntiAffinity defaults to preferring a node per server.' }),
     config: Type.String({ description: 'The full prometheus.yml, generated or the spec\'s own, checked by promtool before it is rendered. Prometheus re-reads it every 30 s (auto-reload): no restart.', minLength: 1 }),
     rules: Type.String({ description: 'The rules file (YAML text); empty: no rules file.' })
   },

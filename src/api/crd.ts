@@ -10,6 +10,7 @@
 //   $id, $schema, required fields that have defaults -> dropped
 import { stringify } from 'yaml'
 import { API_VERSION, CATEGORIES, GROUP, KIND, NAME_RULE, PLURAL, SHORT_NAMES, SINGULAR, VERSION } from './resource.js'
+import { AnyKey } from './kube-types.js'
 import { PrometheusClusterSpec } from './spec.js'
 import { PrometheusClusterStatus } from './status.js'
 
@@ -77,8 +78,8 @@ export function toStructural(node: JsonObject): JsonObject {
   return out
 }
 
-/** The key pattern TypeBox gives a record with plain string keys. */
-const ANY_KEY = '^(.*)$'
+/** The key pattern of a map that takes any key (AnyKey in kube-types.ts). */
+const ANY_KEY = AnyKey.pattern
 
 /** A CEL string literal. */
 function celString(text: string): string {

@@ -2,10 +2,11 @@
 // Children are keyed `Kind.version` (core) or `Kind.group/version`, then by `name` (hook v1) or
 // `namespace/name` (hook v2); both keyings are accepted.
 import { Type, type Static } from '@sinclair/typebox'
+import { AnyKey } from './kube-types.js'
 import { API_VERSION, ClusterName, KIND } from './resource.js'
 import type { PrometheusClusterStatus } from './status.js'
 
-const StringRecord = Type.Record(Type.String(), Type.String())
+const StringRecord = Type.Record(AnyKey, Type.String())
 
 export const ObjectMeta = Type.Object(
   {
@@ -49,7 +50,7 @@ export const Parent = Type.Object(
 export type Parent = Static<typeof Parent>
 
 /** Observed objects of each child type, keyed by name (v1) or namespace/name (v2). */
-export const ObjectsByType = Type.Record(Type.String(), Type.Record(Type.String(), KubeObject))
+export const ObjectsByType = Type.Record(AnyKey, Type.Record(AnyKey, KubeObject))
 export type ObjectsByType = Record<string, Record<string, KubeObject>>
 
 export const HookRequest = Type.Object(

@@ -2,6 +2,13 @@
 // the hook validates with, and that the CRD transform (crd.ts) turns into a structural schema.
 import { Type, type TSchema, type SchemaOptions } from '@sinclair/typebox'
 
+/**
+ * The key of a map that takes any key. TypeBox's own any-key pattern, ^(.*)$, does not match a key
+ * holding a line terminator (\n, \r, U+2028, U+2029), and its check then skips that key's value:
+ * every map of the API takes this key schema instead, so every value is checked.
+ */
+export const AnyKey = Type.String({ pattern: '^[\\s\\S]*$' })
+
 /** A DNS subdomain (RFC 1123): the names of most Kubernetes objects, Secrets among them. */
 export const DNS_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$'
 
@@ -17,14 +24,14 @@ export const Quantity = (description: string, options: SchemaOptions = {}) =>
 
 /** A map of string to string (labels, annotations, headers, node selectors). */
 export const StringMap = (description: string, options: SchemaOptions = {}) =>
-  Type.Record(Type.String(), Type.String({ maxLength: 4096 }), { description, maxProperties: 64, ...options })
+  Type.Record(AnyKey, Type.String({ maxLength: 4096 }), { description, maxProperties: 64, ...options })
 
 /**
  * An object whose content Kubernetes validates elsewhere (for example a pod's affinity). The hook
  * accepts any object; the CRD keeps every field it is given.
  */
 export const Opaque = (description: string) =>
-  Type.Record(Type.String(), Type.Unknown(), {
+  Type.Record(AnyKey, Type.Unknown(), {
     description,
     'x-kubernetes-preserve-unknown-fields': true
   })

@@ -3,7 +3,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { Duration } from './duration.js'
 import { HttpClientAuth, SECRETS_DIR } from './credentials.js'
-import { DNS_SUBDOMAIN, Opaque, Optional, Quantity, RetentionMode, StringMap } from './kube-types.js'
+import { AnyKey, DNS_SUBDOMAIN, Opaque, Optional, Quantity, RetentionMode, StringMap } from './kube-types.js'
 
 export const DEFAULT_VERSION = 'v3.13.5'
 
@@ -64,8 +64,8 @@ export type Storage = Static<typeof Storage>
 
 export const Resources = Type.Object(
   {
-    requests: Optional(Type.Record(Type.String(), Quantity('A quantity.'), { description: 'Minimum compute resources, for example cpu: 100m, memory: 512Mi.', maxProperties: 16 })),
-    limits: Optional(Type.Record(Type.String(), Quantity('A quantity.'), { description: 'Maximum compute resources, for example memory: 2Gi.', maxProperties: 16 }))
+    requests: Optional(Type.Record(AnyKey, Quantity('A quantity.'), { description: 'Minimum compute resources, for example cpu: 100m, memory: 512Mi.', maxProperties: 16 })),
+    limits: Optional(Type.Record(AnyKey, Quantity('A quantity.'), { description: 'Maximum compute resources, for example memory: 2Gi.', maxProperties: 16 }))
   },
   {
     description: 'Compute resources of the Prometheus container. Defaults to requests cpu 100m, memory 512Mi and a memory limit of 2Gi.',

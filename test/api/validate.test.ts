@@ -82,3 +82,16 @@ t.test('a spec nested deeper than any field allows is refused before anything wa
   t.ok(result.ok, 'the envelope is valid')
   if (result.ok) t.match(result.spec, { ok: false, errors: [{ field: 'parent.spec', message: /nested deeper than 32 levels/ }] })
 })
+
+t.test('a map key holding a line terminator does not skip the check of its value', async (t) => {
+  // TAP output is line-based: name each case by its index, never by the key.
+  for (const [i, key] of ['a\nb', 'a\rb', '\u2028', '\u2029\u0085'].entries()) {
+    const children = simple()
+    children.children['ConfigMap.v1'] = { [key]: null as never }
+    t.notOk(validateHookRequest(children).ok, `children, key #${i}`)
+    const spec = simple()
+    spec.parent.spec = { nodeSelector: { [key]: { not: 'a string' } } }
+    const result = validateHookRequest(spec)
+    t.ok(result.ok && !result.spec.ok, `spec.nodeSelector, key #${i}`)
+  }
+})
