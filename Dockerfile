@@ -10,6 +10,7 @@ FROM golang:1.26-bookworm AS tools
 WORKDIR /src
 COPY tools/ tools/
 COPY scripts/install-tools.sh scripts/install-tools.sh
+COPY scripts/lib/ scripts/lib/
 RUN --mount=type=cache,target=/go/pkg/mod \
     --mount=type=cache,target=/root/.cache/go-build \
     PCC_CACHE_DIR=/opt/pcc scripts/install-tools.sh \
@@ -43,9 +44,12 @@ COPY --from=tools /out/helm /out/promtool /usr/local/bin/
 USER 65534:65534
 ENV NODE_ENV=production \
     HOME=/tmp \
-    PORT=8080 \
+    PORT=8443 \
+    OPS_PORT=8081 \
     HELM_BIN=/usr/local/bin/helm \
     PROMTOOL_BIN=/usr/local/bin/promtool \
     CHART_PATH=/app/charts/prometheus-cluster
-EXPOSE 8080
+# 8443: the hooks (mutual TLS: set TLS_CERT_FILE, TLS_KEY_FILE, TLS_CLIENT_CA_FILE, as the
+# install's Deployment does); 8081: /healthz, /readyz and /metrics over plain HTTP.
+EXPOSE 8443 8081
 CMD ["node", "dist/server.js"]
