@@ -7,6 +7,7 @@ import t from 'tap'
 import { ROOT } from '../helpers/env.js'
 import { startCluster } from './cluster.js'
 import { freePort, hookCertificates, installController, startHook } from './controller.js'
+import { waitFor } from './lib/wait.js'
 
 type Obj = { metadata: { name: string; namespace?: string }; spec?: Record<string, unknown>; status?: { conditions?: { type: string; status: string }[] } }
 
@@ -23,15 +24,6 @@ await installController(cluster, certificates, hook.url)
 const k = (...args: string[]) => cluster.kubectlOk(args)
 const getJson = async <T = Obj>(...args: string[]): Promise<T> => JSON.parse(await k('get', ...args, '-o', 'json')) as T
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe().catch(() => undefined)
-    if (value !== undefined && value !== false) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 500))
-  }
-}
 
 // What full.yaml refers to: a PriorityClass (pods naming a missing one are refused) and Secrets.
 await cluster.apply([{ apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: 'monitoring' }, value: 1000 }])

@@ -12,6 +12,7 @@ import { startCluster } from './cluster.js'
 import { freePort, hookCertificates, installController, startHook } from './controller.js'
 import { chownHostPathVolumes, kubectl, nodeLogTail, startRealNode, type RealNode } from './lib/real-node.js'
 import { watch, type WatchedObject } from './lib/watch.js'
+import { waitFor } from './lib/wait.js'
 
 type Pod = {
   metadata: { name: string; uid: string }
@@ -49,30 +50,17 @@ async function k(...args: string[]): Promise<string> {
 }
 const getJson = async <T>(...args: string[]): Promise<T> => JSON.parse(await k('get', ...args, '-o', 'json')) as T
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  let last: Error | undefined
-  for (;;) {
-    try {
-      const value = await probe()
-      if (value !== undefined && value !== false) return value
-    } catch (error) {
-      last = error instanceof Error ? error : new Error(String(error))
-    }
-    if (Date.now() > deadline) {
-      const logs = `\n--- kubelet ---\n${nodeLogTail(node, 'kubelet', 15)}\n--- containerd ---\n${nodeLogTail(node, 'containerd', 10)}`
-      throw new Error(`timed out after ${String(timeoutMs / 1000)}s waiting for ${what}${last ? `: ${last.message}` : ''}${logs}`)
-    }
-    await new Promise((r) => setTimeout(r, 500))
-  }
-}
+/** waitFor with the end of the real node's logs in the timeout's message. */
+const waitForNode = <T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 120_000): Promise<T> =>
+  waitFor(what, probe, { timeoutMs, context: () => `\n--- kubelet ---\n${nodeLogTail(node, 'kubelet', 15)}\n--- containerd ---\n${nodeLogTail(node, 'containerd', 10)}` })
+
 
 const pods = async (): Promise<Pod[]> => (await getJson<{ items: Pod[] }>('pods', '-n', ns, '-l', `app.kubernetes.io/instance=${name}`)).items
 const claims = async (): Promise<Claim[]> => (await getJson<{ items: Claim[] }>('pvc', '-n', ns, '-l', `app.kubernetes.io/instance=${name}`)).items
 const isReady = (p: Pod): boolean => (p.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True')
 
 async function readyPods(count: number): Promise<Pod[]> {
-  return waitFor(`${String(count)} Ready pod(s) of ${ns}/${name} on the real node, and no other`, async () => {
+  return waitForNode(`${String(count)} Ready pod(s) of ${ns}/${name} on the real node, and no other`, async () => {
     const all = await pods()
     const ready = all.filter(isReady)
     if (ready.length === count && all.length === count) return ready
@@ -165,7 +153,7 @@ t.test('spec {}: a real Prometheus passes its readiness probe and runs the rende
 
 t.test('data outlives the resource: a graceful stop before the finalizer goes, the same claims and samples after re-creation', async (t) => {
   const pod = await readyPod()
-  const before = await waitFor('two samples from the self-scrape', async () => {
+  const before = await waitForNode('two samples from the self-scrape', async () => {
     const samples = await selfSamples(pod)
     return samples.length >= 2 && samples
   })
@@ -220,7 +208,7 @@ t.test('a configuration change reaches the running server without a restart', as
   t.not((await runningConfig(pod)).global?.scrape_interval, '7s')
   const changed = Date.now()
   await k('patch', 'prometheuscluster', name, '-n', ns, '--type=merge', '-p', '{"spec":{"scrapeInterval":"7s"}}')
-  await waitFor('scrape_interval 7s in /api/v1/status/config', async () => (await runningConfig(pod)).global?.scrape_interval === '7s', 150_000)
+  await waitForNode('scrape_interval 7s in /api/v1/status/config', async () => (await runningConfig(pod)).global?.scrape_interval === '7s', 150_000)
   t.comment(`reached the running server in ${String((Date.now() - changed) / 1000)}s`)
   const now = await readyPod()
   t.equal(now.metadata.uid, pod.metadata.uid, 'the same pod')
@@ -234,7 +222,7 @@ t.test('a configuration promtool rejects never reaches the running server', asyn
   // Valid YAML the CRD accepts, but Prometheus refuses a scrape timeout above the interval.
   const rejected = 'global:\n  scrape_interval: 5s\n  scrape_timeout: 1m\nscrape_configs:\n  - job_name: prometheus\n    static_configs:\n      - targets: [localhost:9090]\n'
   await k('patch', 'prometheuscluster', name, '-n', ns, '--type=merge', '-p', JSON.stringify({ spec: { scrapeInterval: null, config: rejected } }))
-  const degraded = await waitFor('the Degraded condition', async () => {
+  const degraded = await waitForNode('the Degraded condition', async () => {
     const c = await condition('Degraded')
     return c?.status === 'True' && c
   })
@@ -246,7 +234,7 @@ t.test('a configuration promtool rejects never reaches the running server', asyn
   const now = await readyPod()
   t.equal(now.metadata.uid, pod.metadata.uid, 'the same pod, still Ready')
   await k('patch', 'prometheuscluster', name, '-n', ns, '--type=merge', '-p', JSON.stringify({ spec: { config: null, scrapeInterval: '7s' } }))
-  await waitFor('the Degraded condition to clear', async () => (await condition('Degraded'))?.status === 'False')
+  await waitForNode('the Degraded condition to clear', async () => (await condition('Degraded'))?.status === 'False')
 })
 
 t.test('scaled 1 -> 3 -> 1: every replica a Ready Prometheus on the real node; the scaled-down claims stay', async (t) => {

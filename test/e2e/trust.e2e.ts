@@ -9,6 +9,7 @@ import t from 'tap'
 import { ROOT } from '../helpers/env.js'
 import { startCluster } from './cluster.js'
 import { freePort, hookCertificates, installController, startHook, type Hook } from './controller.js'
+import { waitFor } from './lib/wait.js'
 
 type Obj = { kind?: string; metadata: { name: string; uid: string; namespace?: string; resourceVersion?: string }; spec?: Record<string, unknown>; status?: Record<string, unknown> } & Record<string, unknown>
 type List = { items: Obj[] }
@@ -31,20 +32,6 @@ const kTry = (...args: string[]) => cluster.kubectl(args)
 const getJson = async <T = Obj>(...args: string[]): Promise<T> => JSON.parse(await k('get', ...args, '-o', 'json')) as T
 const asTenant = (...args: string[]) => cluster.kubectl([...TENANT, ...args])
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  let last: Error | undefined
-  for (;;) {
-    try {
-      const value = await probe()
-      if (value !== undefined && value !== false) return value
-    } catch (error) {
-      last = error instanceof Error ? error : new Error(String(error))
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`)
-    await new Promise((r) => setTimeout(r, 500))
-  }
-}
 
 const condition = (o: Obj, type: string) => (o.status?.conditions as { type: string; status: string; reason: string }[] | undefined)?.find((c) => c.type === type)
 const waitCondition = (name: string, type: string, reason: string) =>
