@@ -89,8 +89,6 @@ const cluster: Cluster = await startCluster({
 const certificates = await hookCertificates()
 // The compiled server, as production runs it (npm run bench:e2e builds it first): tsx alone adds ~38 MiB of RSS.
 const hook = await startHook(certificates, await freePort(), await freePort(), {}, 'dist')
-// On Ctrl-C the harness stops the cluster and exits without reaching `finally`: the hook goes too.
-process.once('exit', () => hook.child.kill('SIGKILL'))
 try {
   const url = hook.opsUrl
   const hookPid = hook.child.pid ?? NaN

@@ -51,6 +51,10 @@ export interface Hook extends HookProcess {
 export async function startHook(certificates: HookCertificates, port: number, opsPort: number, env: Record<string, string> = {}, entry: 'src' | 'dist' = 'src'): Promise<Hook> {
   // LOG_LEVEL info at least: the "listening" line is how the helper learns the server is up.
   const hook = startHookProcess({ ...certificates.env, PORT: String(port), OPS_PORT: String(opsPort), LOG_LEVEL: 'info', ...env }, entry)
+  // A test file whose set-up throws exits without its teardown: the hook must not outlive it.
+  const kill = () => hook.child.kill('SIGKILL')
+  process.once('exit', kill)
+  void hook.exited.then(() => process.off('exit', kill))
   await hook.listening
   return Object.assign(hook, { url: `https://127.0.0.1:${String(port)}`, opsUrl: `http://127.0.0.1:${String(opsPort)}` })
 }
@@ -60,16 +64,16 @@ export async function startHook(certificates: HookCertificates, port: number, op
  * (https://host:port; resync every `resyncSeconds`).
  */
 export async function installController(cluster: Cluster, certificates: HookCertificates, hookBase: string, resyncSeconds = 5): Promise<void> {
-  await cluster.kubectlOk(['apply', '-f', join(ROOT, 'metacontroller', 'crd.yaml')])
+  await cluster.kubectlOk(['apply', '-f', join(ROOT, 'metacontroller', 'crd', 'crd.yaml')])
   await cluster.kubectlOk(['wait', '--for=condition=Established', 'crd/prometheusclusters.relaxdiego.com', '--timeout=60s'])
-  await cluster.apply(await readFile(join(ROOT, 'metacontroller', 'namespace.yaml'), 'utf8'))
+  await cluster.apply(await readFile(join(ROOT, 'metacontroller', 'namespace', 'namespace.yaml'), 'utf8'))
   const file = (name: string) => join(certificates.dir, name)
   const secret = (name: string, files: Record<string, string>) =>
     cluster.kubectlOk(['create', 'secret', 'generic', name, '-n', NAMESPACE, '--type=kubernetes.io/tls', ...Object.entries(files).map(([k, f]) => `--from-file=${k}=${file(f)}`)])
-  // The names and keys the CompositeController's caBundle and clientTLS refer to (metacontroller/kustomization.yaml).
+  // The names and keys the CompositeController's caBundle and clientTLS refer to (metacontroller/controller/kustomization.yaml).
   await secret('prometheus-cluster-controller-tls', { 'ca.crt': 'ca.crt', 'tls.crt': 'server.crt', 'tls.key': 'server.key' })
   await secret('prometheus-cluster-controller-client', { 'tls.crt': 'client.crt', 'tls.key': 'client.key' })
-  const controller = parse(await readFile(join(ROOT, 'metacontroller', 'composite-controller.yaml'), 'utf8')) as {
+  const controller = parse(await readFile(join(ROOT, 'metacontroller', 'controller', 'composite-controller.yaml'), 'utf8')) as {
     spec: { hooks: Record<string, { webhook: { url: string } }>; resyncPeriodSeconds: number }
   }
   for (const [name, hook] of Object.entries(controller.spec.hooks)) hook.webhook.url = `${hookBase}/${name}`
