@@ -23,19 +23,8 @@ KUSTOMIZE_DIR ?= metacontroller/
 DELETE_NAMESPACE ?=
 CONFIRM ?=
 RENEW ?=
-# make install's certificates (git-ignored), read by the kustomization's secretGenerator.
-CERTS_DIR := $(patsubst %/,%,$(KUSTOMIZE_DIR))/certs
-
-SELECT := awk -f tools/select-manifests.awk
-# Never deleted by `make uninstall`: the CRD (deleting it deletes every PrometheusCluster), claims
-# (they hold the TSDB data), and the namespace unless DELETE_NAMESPACE=1.
-KEEP_KINDS := CustomResourceDefinition|PersistentVolumeClaim$(if $(filter 1 yes true,$(DELETE_NAMESPACE)),,|Namespace)
-CRD_NAMES := ^prometheusclusters[.]
-# Metacontroller's controller objects go first, so it stops calling the hook before the hook goes.
-CONTROLLER_KINDS := CompositeController|DecoratorController
-MANIFESTS := $(KUBECTL) kustomize $(KUSTOMIZE_DIR)
-UNINSTALL_STREAM := { $(MANIFESTS) | $(SELECT) -v kinds='^($(CONTROLLER_KINDS))$$' && echo --- && \
-  $(MANIFESTS) | $(SELECT) -v invert=1 -v kinds='^($(KEEP_KINDS)|$(CONTROLLER_KINDS))$$'; }
+# make install's certificates (git-ignored), read by the controller layer's secretGenerator.
+CERTS_DIR := $(patsubst %/,%,$(KUSTOMIZE_DIR))/controller/certs
 
 .PHONY: help
 help: ## List the targets
@@ -103,7 +92,7 @@ image: ## docker build -t IMAGE (default prometheus-cluster-controller:0.1.0; ne
 	$(DOCKER) build -t $(IMAGE) .
 
 .PHONY: certs
-certs: ## The CA and the hook's and Metacontroller's certificates in metacontroller/certs/ (kept; RENEW=1 issues new ones)
+certs: ## The CA and the hook's and Metacontroller's certificates in metacontroller/controller/certs/ (kept; RENEW=1 issues new ones)
 	scripts/make-certs.sh $(if $(filter 1 yes true,$(RENEW)),--renew) $(CERTS_DIR)
 
 .PHONY: install
@@ -112,22 +101,21 @@ install: certs ## kubectl apply the CRD, hook, TLS Secrets, NetworkPolicy and Co
 
 .PHONY: uninstall
 uninstall: certs ## Delete the hook and CompositeController; keeps the CRD, PVCs (and namespace unless DELETE_NAMESPACE=1)
-	@stream="$$($(UNINSTALL_STREAM))"; \
-	echo 'Deleting, in this order (the CRD, every PrometheusCluster and PersistentVolumeClaims are kept):'; \
-	printf '%s\n' "$$stream" | $(SELECT) -v list=1 | sed 's/^/  /'; \
-	printf '%s\n' "$$stream" | $(KUBECTL) delete --ignore-not-found -f -
+	@echo 'Deleting the CompositeController first (Metacontroller stops calling the hook), then the hook.'
+	@echo 'Kept: the CRD, every PrometheusCluster and its PersistentVolumeClaims$(if $(filter 1 yes true,$(DELETE_NAMESPACE)),,, and the namespace).'
+	$(KUBECTL) delete --ignore-not-found -f $(KUSTOMIZE_DIR)controller/composite-controller.yaml
+	$(KUBECTL) delete --ignore-not-found -k $(KUSTOMIZE_DIR)controller
+	$(if $(filter 1 yes true,$(DELETE_NAMESPACE)),$(KUBECTL) delete --ignore-not-found -k $(KUSTOMIZE_DIR)namespace)
 
 .PHONY: uninstall-crd
-uninstall-crd: certs ## Delete the PrometheusCluster CRD and EVERY PrometheusCluster (needs CONFIRM=yes)
-	@crd="$$($(MANIFESTS) | $(SELECT) -v list=1 -v kinds='^CustomResourceDefinition$$' -v names='$(CRD_NAMES)')"; \
-	[[ -n "$$crd" ]] || { echo "no PrometheusCluster CRD in $(KUSTOMIZE_DIR)" >&2; exit 1; }; \
-	echo "This deletes $$crd and with it every PrometheusCluster in the cluster:"; \
-	$(KUBECTL) get "$${crd#*/}" --all-namespaces --ignore-not-found 2>&1 | sed 's/^/  /' || true; \
-	echo "Their StatefulSets and pods go too. PersistentVolumeClaims are kept unless a PrometheusCluster's spec asks otherwise."; \
-	echo "Delete the PrometheusClusters (kubectl delete $${crd#*/} --all -A) while the controller is still installed,"; \
-	echo "so their finalizers are released; otherwise the deletion can hang."; \
-	if [[ "$(CONFIRM)" != yes ]]; then echo "Refusing without CONFIRM=yes: make uninstall-crd CONFIRM=yes" >&2; exit 1; fi; \
-	$(KUBECTL) delete --ignore-not-found "$$crd"
+uninstall-crd: ## Delete the PrometheusCluster CRD and EVERY PrometheusCluster (needs CONFIRM=yes)
+	@echo 'This deletes the PrometheusCluster CRD and with it every PrometheusCluster in the cluster:'
+	@$(KUBECTL) get prometheusclusters --all-namespaces --ignore-not-found 2>&1 | sed 's/^/  /' || true
+	@echo "Their StatefulSets and pods go too. PersistentVolumeClaims are kept unless a PrometheusCluster's spec asks otherwise."
+	@echo 'Delete the PrometheusClusters (kubectl delete prometheusclusters --all -A) while the controller is still installed,'
+	@echo 'so their finalizers are released; otherwise the deletion can hang.'
+	@if [[ "$(CONFIRM)" != yes ]]; then echo "Refusing without CONFIRM=yes: make uninstall-crd CONFIRM=yes" >&2; exit 1; fi
+	$(KUBECTL) delete --ignore-not-found -k $(KUSTOMIZE_DIR)crd
 
 .PHONY: clean
 clean: ## Remove build and coverage output (dist/, coverage/, .tap/); keeps the tools cache

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Writes the certificates of mutual TLS between Metacontroller and the hook into DIR (make install
-# uses metacontroller/certs/, which git ignores, for kustomize's secretGenerator):
+# uses metacontroller/controller/certs/, which git ignores, for kustomize's secretGenerator):
 #   ca.crt                   the CA both sides trust (its key, ca.key, stays in DIR, never in the cluster)
 #   server.crt, server.key   the hook's serving certificate, for its Service's DNS names
 #   client.crt, client.key   Metacontroller's client certificate

@@ -153,4 +153,4 @@ export function crdYaml(): string {
 }
 
 /** Where the generated CRD is committed, relative to the repository root. */
-export const CRD_PATHS = ['charts/prometheus-cluster-crd/templates/crd.yaml', 'metacontroller/crd.yaml']
+export const CRD_PATHS = ['charts/prometheus-cluster-crd/templates/crd.yaml', 'metacontroller/crd/crd.yaml']

@@ -41,13 +41,13 @@ interface Kustomization {
   secretGenerator: { name: string; type: string; files: string[] }[]
   generatorOptions: { disableNameSuffixHash: boolean; labels: Record<string, string> }
 }
-const kustomization = parse(readFileSync(join(ROOT, 'metacontroller', 'kustomization.yaml'), 'utf8')) as Kustomization
+const kustomization = parse(readFileSync(join(ROOT, 'metacontroller', 'controller', 'kustomization.yaml'), 'utf8')) as Kustomization
 
-/** The objects `kubectl kustomize metacontroller/` makes; Secrets' data from `certs` (the files make install writes). */
+/** The objects `kubectl kustomize metacontroller/controller` makes; Secrets' data from `certs` (the files make install writes). */
 function kustomizeResources(certs?: string): Obj[] {
   t.equal(kustomization.namespace, NAMESPACE)
   const resources = kustomization.resources.flatMap((file) =>
-    docs(readFileSync(join(ROOT, 'metacontroller', file), 'utf8')).map((o) => (CLUSTER_SCOPED.has(o.kind) ? o : { ...o, metadata: { ...o.metadata, namespace: NAMESPACE } }))
+    docs(readFileSync(join(ROOT, 'metacontroller', 'controller', file), 'utf8')).map((o) => (CLUSTER_SCOPED.has(o.kind) ? o : { ...o, metadata: { ...o.metadata, namespace: NAMESPACE } }))
   )
   const secrets = kustomization.secretGenerator.map((g): Secret => {
     const data = Object.fromEntries(
@@ -90,7 +90,7 @@ t.test('the install chart and metacontroller/ hold the same objects', async (t) 
 
 t.test('the CRD chart renders exactly the generated CRD', async (t) => {
   const [crd] = helmTemplate('prometheus-cluster-crd')
-  const [committed] = docs(readFileSync(join(ROOT, 'metacontroller', 'crd.yaml'), 'utf8'))
+  const [committed] = docs(readFileSync(join(ROOT, 'metacontroller', 'crd', 'crd.yaml'), 'utf8'))
   t.same(crd, committed)
 })
 

@@ -3,13 +3,13 @@
 // PrometheusCluster CRD (with its CEL rules) is accepted by a real kube-apiserver, which then rejects
 // invalid resources with a message naming the field.
 //   npx tap --disable-coverage --timeout=300 test/e2e/smoke.e2e.ts
-// PCC_E2E_CRD points at another CRD file (default metacontroller/crd.yaml).
+// PCC_E2E_CRD points at another CRD file (default metacontroller/crd/crd.yaml).
 import { join } from 'node:path'
 import t from 'tap'
 import { startCluster, type KubectlResult } from './cluster.js'
 import { repoRoot } from './lib/binaries.js'
 
-const crdFile = process.env.PCC_E2E_CRD || join(repoRoot, 'metacontroller/crd.yaml')
+const crdFile = process.env.PCC_E2E_CRD || join(repoRoot, 'metacontroller/crd/crd.yaml')
 const namespace = 'smoke'
 
 const cluster = await startCluster({ metacontroller: 'off' })

@@ -70,7 +70,7 @@ const hook: Hook = await startHook(certificates, await freePort(), await freePor
 closers.push(() => hook.stop(2000))
 await installController(cluster, certificates, hook.url)
 // The aggregated ClusterRoles that give `edit` in a namespace its PrometheusClusters, as installed.
-await k('apply', '-n', 'prometheus-cluster-controller', '-f', join(ROOT, 'metacontroller', 'rbac.yaml'))
+await k('apply', '-n', 'prometheus-cluster-controller', '-f', join(ROOT, 'metacontroller', 'controller', 'rbac.yaml'))
 await k('create', 'namespace', NS)
 await k('create', 'rolebinding', 'tenant-edit', '--clusterrole=edit', '--user=tenant', '-n', NS)
 await waitFor('the tenant to be allowed PrometheusClusters', async () => (await asTenant('auth', 'can-i', 'create', 'prometheusclusters', '-n', NS)).stdout.trim() === 'yes')
