@@ -14,7 +14,8 @@ export interface HookMetrics {
 
 export function createMetrics(): HookMetrics {
   const registry = new Registry()
-  collectDefaultMetrics({ register: registry, prefix: 'pcc_' })
+  // Standard names (process_*, nodejs_*), so stock dashboards and alerts work; the hook's own metrics are pcc_*.
+  collectDefaultMetrics({ register: registry })
   const requests = new Counter({ name: 'pcc_hook_requests_total', help: 'Hook calls by hook and HTTP status code.', labelNames: ['hook', 'code'] as const, registers: [registry] })
   const requestDuration = new Histogram({
     name: 'pcc_hook_request_duration_seconds',

@@ -30,3 +30,13 @@ t.test('metrics are in the Prometheus exposition format and count hook calls by 
   }
   t.match(res.body, /pcc_hook_requests_total\{hook="sync",code="422"\} 1/)
 })
+
+t.test('/metrics: the hook\'s own metrics prefixed pcc_, the process and Node.js ones under their standard names', async (t) => {
+  const app = await testApp()
+  t.teardown(() => app.close())
+  const text = (await app.inject({ url: '/metrics' })).body
+  for (const name of ['process_resident_memory_bytes', 'process_cpu_seconds_total', 'nodejs_heap_size_used_bytes', 'pcc_hook_requests_total', 'pcc_render_duration_seconds']) {
+    t.match(text, new RegExp(`^# TYPE ${name} `, 'm'), name)
+  }
+  t.notMatch(text, /^# TYPE pcc_(process|nodejs)_/m, 'no prefix on the standard ones')
+})
