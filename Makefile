@@ -44,7 +44,7 @@ tools: ## Build the pinned helm and promtool into the cache (first run only)
 	scripts/install-tools.sh >/dev/null
 
 .PHONY: test
-test: dependencies ## Typecheck, lint and run the test suite (npm test)
+test: dependencies ## Typecheck, lint, helm lint the charts and run the test suite (npm test)
 	npm test
 
 .PHONY: run
