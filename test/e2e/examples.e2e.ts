@@ -50,6 +50,23 @@ t.test('every example applies as it is and becomes Ready', async (t) => {
   }
 })
 
+/** StatefulSet updates the API server has served, from its own metrics. */
+async function statefulSetUpdates(): Promise<number> {
+  const text = await k('get', '--raw', '/metrics')
+  let total = 0
+  for (const m of text.matchAll(/^apiserver_request_total\{([^}]*)\} (\S+)$/gm)) {
+    const labels = m[1] ?? ''
+    if (labels.includes('resource="statefulsets"') && labels.includes('subresource=""') && /verb="(PUT|PATCH)"/.test(labels)) total += Number(m[2])
+  }
+  return total
+}
+
+t.test('resyncs of clusters that are as they should be write no StatefulSet', async (t) => {
+  const before = await statefulSetUpdates()
+  await new Promise((r) => setTimeout(r, 12_000)) // two resync periods of every example
+  t.equal(await statefulSetUpdates(), before, 'no PUT or PATCH of a StatefulSet while nothing changed')
+})
+
 t.test('full.yaml: placement, pod metadata and the external URL are on the stored StatefulSet', async (t) => {
   type Pod = { metadata: { labels: Record<string, string>; annotations: Record<string, string> }; spec: Record<string, unknown> & { containers: { args: string[] }[] } }
   const sts = await getJson<{ spec: { template: Pod } }>('statefulset', 'prometheus-full-prometheus', '-n', 'ex-full')
