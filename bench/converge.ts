@@ -16,10 +16,10 @@
 // release's args: QPS 5, burst 10, 5 workers). BENCH_ETAG: off (default), on, compare.
 import { readFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
-import { startCluster, type Cluster } from '../test/e2e/cluster.js'
-import { freePort, hookCertificates, installController, startHook } from '../test/e2e/controller.js'
-import type { MetacontrollerFlags } from '../test/e2e/lib/metacontroller.js'
-import { watch, type WatchedObject } from '../test/e2e/lib/watch.js'
+import { startCluster, type Cluster } from '../harness/cluster.js'
+import { freePort, hookCertificates, installController, startHook } from '../harness/controller.js'
+import type { MetacontrollerFlags } from '../harness/lib/metacontroller.js'
+import { watch, type WatchedObject } from '../harness/lib/watch.js'
 
 const COUNT = Number(process.env.BENCH_CLUSTERS ?? 100)
 const flagsEnv = process.env.BENCH_METACONTROLLER ?? 'recommended'

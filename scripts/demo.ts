@@ -3,9 +3,9 @@
 // installed and examples/simple.yaml applied. Runs until interrupted,
 // then removes everything it started.
 import { join } from 'node:path'
-import { ROOT } from '../test/helpers/env.js'
-import { startCluster } from '../test/e2e/cluster.js'
-import { freePort, hookCertificates, installController, startHook } from '../test/e2e/controller.js'
+import { startCluster } from '../harness/cluster.js'
+import { ROOT } from '../harness/root.js'
+import { freePort, hookCertificates, installController, startHook } from '../harness/controller.js'
 
 const cluster = await startCluster({ metacontroller: 'required' })
 const certificates = await hookCertificates()

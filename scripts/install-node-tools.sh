@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what the e2e suite's real node needs (test/e2e/lib/real-node.ts): a kubelet, a container
+# Installs what the e2e suite's real node needs (harness/lib/real-node.ts): a kubelet, a container
 # runtime, CNI plugins for pod networking, and the images its pods run, built here because no
 # registry is reachable:
 #   - kubelet (Kubernetes 1.35) from the wrapper module tools/e2e/kubernetes, like the control

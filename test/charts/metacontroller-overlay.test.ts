@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { parse, parseAllDocuments, stringify } from 'yaml'
-import { e2eBinDir } from '../e2e/lib/binaries.js'
-import { containerArgs, localReleaseManifests, metacontrollerRelease, overlayDir, recommendedArgsFile } from '../e2e/lib/metacontroller.js'
+import { e2eBinDir } from '../../harness/lib/binaries.js'
+import { containerArgs, localReleaseManifests, metacontrollerRelease, overlayDir, recommendedArgsFile } from '../../harness/lib/metacontroller.js'
 
 type Obj = { kind: string; metadata: { name: string; namespace?: string }; spec?: { template?: { spec?: { containers?: { name: string; image?: string; args?: string[] }[] } } } }
 const docs = (text: string): Obj[] => parseAllDocuments(text).map((d) => d.toJS() as Obj | null).filter((d): d is Obj => d !== null)

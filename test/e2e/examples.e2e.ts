@@ -5,9 +5,9 @@ import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { ROOT } from '../helpers/env.js'
-import { startCluster } from './cluster.js'
-import { freePort, hookCertificates, installController, startHook } from './controller.js'
-import { waitFor } from './lib/wait.js'
+import { startCluster } from '../../harness/cluster.js'
+import { freePort, hookCertificates, installController, startHook } from '../../harness/controller.js'
+import { waitFor } from '../../harness/lib/wait.js'
 
 type Obj = { metadata: { name: string; namespace?: string }; spec?: Record<string, unknown>; status?: { conditions?: { type: string; status: string }[] } }
 

@@ -7,10 +7,10 @@ import { join } from 'node:path'
 import t from 'tap'
 import { parse, stringify } from 'yaml'
 import { ROOT } from '../helpers/env.js'
-import { startCluster } from './cluster.js'
-import { freePort, hookCertificates, installController, startHook, type Hook } from './controller.js'
-import { startProxy, type Proxy } from './proxy.js'
-import { watch } from './lib/watch.js'
+import { startCluster } from '../../harness/cluster.js'
+import { freePort, hookCertificates, installController, startHook, type Hook } from '../../harness/controller.js'
+import { startProxy, type Proxy } from '../../harness/proxy.js'
+import { watch } from '../../harness/lib/watch.js'
 
 type Obj = { metadata: { name: string; uid: string; namespace?: string; deletionTimestamp?: string; generation?: number }; spec?: Record<string, unknown>; status?: Record<string, unknown> } & Record<string, unknown>
 type List = { items: Obj[] }

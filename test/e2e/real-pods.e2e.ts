@@ -1,4 +1,4 @@
-// Real Prometheus pods: the control plane of the journey plus a real node (test/e2e/lib/real-node.ts:
+// Real Prometheus pods: the control plane of the journey plus a real node (harness/lib/real-node.ts:
 // containerd, runc and a kubelet), with the kwok node cordoned so the scheduler puts every pod on
 // the real one. The rendered StatefulSet runs the chart's default image, built here by
 // scripts/install-node-tools.sh, unchanged. Every assertion is on the API server's objects, the
@@ -8,11 +8,11 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
 import { parse, stringify } from 'yaml'
-import { startCluster } from './cluster.js'
-import { freePort, hookCertificates, installController, startHook } from './controller.js'
-import { chownHostPathVolumes, kubectl, nodeLogTail, startRealNode, type RealNode } from './lib/real-node.js'
-import { watch, type WatchedObject } from './lib/watch.js'
-import { waitFor } from './lib/wait.js'
+import { startCluster } from '../../harness/cluster.js'
+import { freePort, hookCertificates, installController, startHook } from '../../harness/controller.js'
+import { chownHostPathVolumes, kubectl, nodeLogTail, startRealNode, type RealNode } from '../../harness/lib/real-node.js'
+import { watch, type WatchedObject } from '../../harness/lib/watch.js'
+import { waitFor } from '../../harness/lib/wait.js'
 
 type Pod = {
   metadata: { name: string; uid: string }

@@ -6,10 +6,11 @@
 // PCC_E2E_CRD points at another CRD file (default metacontroller/crd/crd.yaml).
 import { join } from 'node:path'
 import t from 'tap'
-import { startCluster, type KubectlResult } from './cluster.js'
-import { repoRoot } from './lib/binaries.js'
+import { startCluster, type KubectlResult } from '../../harness/cluster.js'
+import { ROOT } from '../../harness/root.js'
 
-const crdFile = process.env.PCC_E2E_CRD || join(repoRoot, 'metacontroller/crd/crd.yaml')
+
+const crdFile = process.env.PCC_E2E_CRD || join(ROOT, 'metacontroller/crd/crd.yaml')
 const namespace = 'smoke'
 
 const cluster = await startCluster({ metacontroller: 'off' })

@@ -7,9 +7,9 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { ROOT } from '../helpers/env.js'
-import { startCluster } from './cluster.js'
-import { freePort, hookCertificates, installController, startHook, type Hook } from './controller.js'
-import { waitFor } from './lib/wait.js'
+import { startCluster } from '../../harness/cluster.js'
+import { freePort, hookCertificates, installController, startHook, type Hook } from '../../harness/controller.js'
+import { waitFor } from '../../harness/lib/wait.js'
 
 type Obj = { kind?: string; metadata: { name: string; uid: string; namespace?: string; resourceVersion?: string }; spec?: Record<string, unknown>; status?: Record<string, unknown> } & Record<string, unknown>
 type List = { items: Obj[] }

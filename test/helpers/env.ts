@@ -2,13 +2,13 @@
 // (make dependencies puts them on PATH and in HELM_BIN / PROMTOOL_BIN).
 import { mkdtemp, writeFile, chmod } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
+import { ROOT } from '../../harness/root.js'
 import { buildApp } from '../../src/app.js'
 import { loadConfig, type Config } from '../../src/config.js'
 
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
+export { ROOT }
 export const HELM_BIN = process.env.HELM_BIN ?? 'helm'
 export const PROMTOOL_BIN = process.env.PROMTOOL_BIN ?? 'promtool'
 export const CHART_PATH = join(ROOT, 'charts', 'prometheus-cluster')

@@ -4,7 +4,7 @@
 import t from 'tap'
 import { request } from 'undici'
 import { HELM_BIN, PROMTOOL_BIN, standIn } from '../helpers/env.js'
-import { startHookProcess as start } from '../helpers/hook-process.js'
+import { startHookProcess as start } from '../../harness/hook-process.js'
 import { body, parentFrom } from '../helpers/requests.js'
 
 t.test('SIGTERM lets the sync in flight finish, then the server exits 0', async (t) => {

@@ -28,7 +28,8 @@ import { isAbsolute, join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { parse } from 'yaml'
 import { freePort, type Cluster } from '../cluster.js'
-import { repoRoot } from './binaries.js'
+import { ROOT } from '../root.js'
+
 import { ComponentError, Supervisor, tail, type Managed } from './processes.js'
 
 const run = promisify(execFile)
@@ -110,7 +111,7 @@ export async function kubectlOk(cluster: ClusterLike, args: string[]): Promise<s
 
 /** What scripts/install-node-tools.sh installed, or an error saying how to install what is missing. */
 export function findNodeTools(env: NodeJS.ProcessEnv = process.env): NodeTools {
-  const binDir = env.PCC_NODE_BIN_DIR || execFileSync(join(repoRoot, 'scripts/install-node-tools.sh'), ['--print-bin-dir'], { encoding: 'utf8' }).trim()
+  const binDir = env.PCC_NODE_BIN_DIR || execFileSync(join(ROOT, 'scripts/install-node-tools.sh'), ['--print-bin-dir'], { encoding: 'utf8' }).trim()
   const onPath = (name: string): string | undefined =>
     (env.PATH ?? '').split(':').concat(['/usr/bin', '/usr/sbin']).map((d) => join(d, name)).find((p) => existsSync(p))
   const missing: string[] = []
@@ -335,7 +336,7 @@ function sweep(state: NodeState): string[] {
 }
 
 // Every node this process started, for the exit and signal handlers. They are prepended, so they
-// run before the control plane's own (test/e2e/cluster.ts), which remove the cluster's directory.
+// run before the control plane's own (harness/cluster.ts), which remove the cluster's directory.
 const live = new Set<NodeState>()
 let handlersInstalled = false
 function installHandlers(): void {
@@ -356,7 +357,7 @@ function installHandlers(): void {
 
 function containerdConfig(dir: string, socket: string, runcRoot: string, tools: NodeTools, cniConfDir: string): string {
   const q = (s: string): string => JSON.stringify(s)
-  return `# containerd for the e2e suite's real node (test/e2e/lib/real-node.ts); everything under ${dir}.
+  return `# containerd for the e2e suite's real node (harness/lib/real-node.ts); everything under ${dir}.
 version = 2
 root = ${q(join(dir, 'containerd', 'root'))}
 state = ${q(join(dir, 'containerd', 'state'))}

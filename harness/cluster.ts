@@ -8,9 +8,9 @@
 //   await cluster.kubectl(['get', 'nodes'])
 //   await cluster.stop()
 //
-//   npx tsx test/e2e/cluster.ts up     start it, print how to use it, stop on Ctrl-C
+//   npx tsx harness/cluster.ts up     start it, print how to use it, stop on Ctrl-C
 //
-// Binaries: scripts/install-e2e-tools.sh (see test/e2e/lib/binaries.ts for the overrides).
+// Binaries: scripts/install-e2e-tools.sh (see harness/lib/binaries.ts for the overrides).
 import { execFile } from 'node:child_process'
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { rmSync } from 'node:fs'
@@ -22,7 +22,7 @@ import { pathToFileURL } from 'node:url'
 import { findBinaries, type Binaries } from './lib/binaries.js'
 import { metacontrollerArgs, withArgs, type MetacontrollerFlags } from './lib/metacontroller.js'
 import { defaultStorageClass, fakeNode, hostPathVolume, list, type NodeResources } from './lib/manifests.js'
-import { makePki, writeKubeconfig } from './lib/pki.js'
+import { makePki, writeKubeconfig, type Pki } from './lib/pki.js'
 import { Supervisor, tail, type Managed } from './lib/processes.js'
 import type { ClientTls } from './lib/watch.js'
 
@@ -182,30 +182,14 @@ function installHandlers(): void {
   }
 }
 
-export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
-  const log = options.log ?? ((m: string) => process.stderr.write(`e2e cluster: ${m}\n`))
-  const timeout = options.startTimeoutMs ?? 60_000
-  const keep = options.keepTempDir ?? ['1', 'true', 'yes'].includes(process.env.PCC_E2E_KEEP ?? '')
-  const binaries = { ...findBinaries(), ...options.binaries }
-  const runMetacontroller = (options.metacontroller ?? 'required') === 'required'
-  const mcArgs = runMetacontroller
-    ? withArgs(metacontrollerArgs(options.metacontrollerFlags ?? 'recommended', binaries.metacontrollerManifests), options.metacontrollerArgs ?? [])
-    : []
+type Kubectl = Pick<Cluster, 'kubectl' | 'kubectlOk' | 'apply'>
 
-  const started = Date.now()
-  await sweepStaleDirs()
-  const dir = await mkdtemp(join(tmpdir(), dirPrefix))
-  await writeFile(join(dir, ownerFile), `${String(process.pid)}\n`)
-  const supervisor = new Supervisor(dir)
-  const handle = { supervisor, dir, keep }
-  live.add(handle)
-  installHandlers()
-
-  const kubeconfig = join(dir, 'admin.kubeconfig')
+/** kubectl against `kubeconfig`: never throwing for an exit (kubectl), throwing (kubectlOk), applying (apply). */
+function kubectlFor(kubectlPath: string, kubeconfig: string): Kubectl {
   const kubectl = (args: string[], opts: KubectlOptions = {}): Promise<KubectlResult> =>
     new Promise((resolve) => {
       const child = execFile(
-        binaries.kubectl,
+        kubectlPath,
         [`--kubeconfig=${kubeconfig}`, ...args],
         { timeout: opts.timeoutMs ?? 600_000, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, KUBECONFIG: kubeconfig } },
         (error, stdout, stderr) => {
@@ -225,7 +209,192 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   }
   const apply = (manifest: string | object[]): Promise<string> =>
     kubectlOk(['apply', '-f', '-'], { input: typeof manifest === 'string' ? manifest : list(manifest) })
+  return { kubectl, kubectlOk, apply }
+}
 
+/** What every start-up step works with. */
+interface Run extends Kubectl {
+  dir: string
+  kubeconfig: string
+  binaries: Binaries
+  supervisor: Supervisor
+  pki: Pki
+  /** Per-component start timeout. */
+  timeout: number
+  /** Logs a step with the time since the start. */
+  step(message: string): void
+}
+
+/** etcd, its data in the run's directory without fsync (the data is thrown away anyway); resolves to its client URL. */
+async function startEtcd(run: Run): Promise<string> {
+  const [client, peer] = await Promise.all([freePort(), freePort()])
+  const url = (port: number) => `http://127.0.0.1:${String(port)}`
+  const etcd = run.supervisor.start('etcd', run.binaries.etcd, [
+    '--name=e2e',
+    `--data-dir=${join(run.dir, 'etcd')}`,
+    `--listen-client-urls=${url(client)}`,
+    `--advertise-client-urls=${url(client)}`,
+    `--listen-peer-urls=${url(peer)}`,
+    `--initial-advertise-peer-urls=${url(peer)}`,
+    `--initial-cluster=e2e=${url(peer)}`,
+    '--unsafe-no-fsync=true',
+    '--log-level=warn'
+  ])
+  await run.supervisor.waitReady(etcd, 'healthy', () => httpOk(`${url(client)}/health`), run.timeout)
+  run.step('etcd ready')
+  return url(client)
+}
+
+/** kube-apiserver on `port`, RBAC on, serving the run's certificates. */
+async function startApiserver(run: Run, etcd: string, port: number): Promise<void> {
+  const { pki } = run
+  const apiserver = run.supervisor.start('kube-apiserver', run.binaries.kubeApiserver, [
+    `--etcd-servers=${etcd}`,
+    '--bind-address=127.0.0.1',
+    '--advertise-address=127.0.0.1',
+    `--secure-port=${String(port)}`,
+    `--cert-dir=${join(run.dir, 'apiserver-certs')}`,
+    `--tls-cert-file=${pki.apiserverCert}`,
+    `--tls-private-key-file=${pki.apiserverKey}`,
+    `--client-ca-file=${pki.caCert}`,
+    `--service-cluster-ip-range=${serviceCidr}`,
+    `--service-account-key-file=${pki.serviceAccountPub}`,
+    `--service-account-signing-key-file=${pki.serviceAccountKey}`,
+    '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+    '--authorization-mode=RBAC',
+    '--allow-privileged=true',
+    '--profiling=false',
+    // The kubernetes Service's endpoints would be 127.0.0.1, which Endpoints reject (loopback):
+    // nothing in this cluster reaches the API server through the Service anyway.
+    '--endpoint-reconciler-type=none'
+  ])
+  await run.supervisor.waitReady(apiserver, 'ready (/readyz)', async () => (await run.kubectl(['get', '--raw', '/readyz'], { timeoutMs: 5000 })).stdout.trim() === 'ok', run.timeout)
+  run.step(`kube-apiserver ready on port ${String(port)}`)
+}
+
+/** kube-controller-manager, kube-scheduler and kwok, started; waitControllers waits for them. */
+async function startControllers(run: Run): Promise<{ managed: Managed[]; health: string[] }> {
+  const { pki } = run
+  const [kcmPort, schedulerPort, kwokPort] = await Promise.all([freePort(), freePort(), freePort()])
+  // No --authentication-kubeconfig/--authorization-kubeconfig: their health endpoints are open
+  // anyway, and with them both components would poll for the front-proxy CA this API server lacks.
+  const authFlags = [`--kubeconfig=${run.kubeconfig}`]
+  const kcm = run.supervisor.start('kube-controller-manager', run.binaries.kubeControllerManager, [
+    ...authFlags,
+    '--bind-address=127.0.0.1',
+    `--secure-port=${String(kcmPort)}`,
+    `--cert-dir=${join(run.dir, 'kcm-certs')}`,
+    '--controllers=*',
+    '--leader-elect=false',
+    '--use-service-account-credentials=false',
+    `--service-account-private-key-file=${pki.serviceAccountKey}`,
+    `--root-ca-file=${pki.caCert}`,
+    `--cluster-signing-cert-file=${pki.caCert}`,
+    `--cluster-signing-key-file=${pki.caKey}`,
+    `--service-cluster-ip-range=${serviceCidr}`,
+    // The e2e suite and the benchmark create many objects at once: client-go's defaults (20/30) would throttle.
+    '--kube-api-qps=200',
+    '--kube-api-burst=400',
+    '--concurrent-statefulset-syncs=10',
+    '--profiling=false'
+  ])
+  const scheduler = run.supervisor.start('kube-scheduler', run.binaries.kubeScheduler, [
+    ...authFlags,
+    '--bind-address=127.0.0.1',
+    `--secure-port=${String(schedulerPort)}`,
+    '--leader-elect=false',
+    '--kube-api-qps=200',
+    '--kube-api-burst=400',
+    '--profiling=false'
+  ])
+  const kwok = run.supervisor.start('kwok', run.binaries.kwok, [
+    `--kubeconfig=${run.kubeconfig}`,
+    `--config=${run.binaries.kwokStages}`,
+    '--manage-all-nodes=false',
+    '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
+    `--server-address=127.0.0.1:${String(kwokPort)}`,
+    '--node-ip=127.0.0.1',
+    '--node-lease-duration-seconds=40',
+    '--cidr=10.244.0.0/16'
+  ])
+  return {
+    managed: [kcm, scheduler, kwok],
+    health: [`https://127.0.0.1:${String(kcmPort)}/healthz`, `https://127.0.0.1:${String(schedulerPort)}/healthz`, `http://127.0.0.1:${String(kwokPort)}/healthz`]
+  }
+}
+
+/** A default StorageClass, hostPath PersistentVolumes and kwok's fake nodes; resolves to the nodes' names. */
+async function createStorageAndNodes(run: Run, options: ClusterOptions): Promise<string[]> {
+  const volumes: object[] = []
+  for (let i = 0; i < (options.persistentVolumes ?? 20); i++) {
+    const name = `e2e-pv-${String(i).padStart(3, '0')}`
+    const path = join(run.dir, 'volumes', name)
+    await mkdir(path, { recursive: true })
+    volumes.push(hostPathVolume(name, path, options.volumeCapacity ?? '100Gi'))
+  }
+  const resources = { ...defaultNodeResources, ...options.nodeResources }
+  const nodeNames = Array.from({ length: options.nodes ?? 1 }, (_, i) => `kwok-node-${String(i)}`)
+  await run.apply([defaultStorageClass(), ...volumes, ...nodeNames.map((n) => fakeNode(n, resources))])
+  return nodeNames
+}
+
+/**
+ * Waits until the controllers answer their health checks and are working: the service account
+ * controller has made the default namespace's account (pods cannot be admitted before), and kwok
+ * has made every node Ready.
+ */
+async function waitControllers(run: Run, controllers: { managed: Managed[]; health: string[] }, nodeNames: string[]): Promise<void> {
+  const [kcm, , kwok] = controllers.managed
+  await Promise.all(controllers.managed.map((m, i) => run.supervisor.waitReady(m, 'healthy (/healthz)', () => httpOk(controllers.health[i] ?? ''), run.timeout)))
+  if (!kcm || !kwok) return
+  await Promise.all([
+    run.supervisor.waitReady(kcm, 'making ServiceAccount default/default', async () => (await run.kubectl(['get', 'serviceaccount', 'default', '-n', 'default', '-o', 'name'])).code === 0, run.timeout),
+    run.supervisor.waitReady(kwok, `making ${nodeNames.join(', ')} Ready`, async () => {
+      const out = await run.kubectlOk(['get', 'nodes', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}'])
+      const ready = new Set(out.split('\n').filter((l) => l.endsWith('=True')).map((l) => l.slice(0, -'=True'.length)))
+      return nodeNames.every((n) => ready.has(n))
+    }, run.timeout)
+  ])
+}
+
+/** Metacontroller's CRDs and Metacontroller itself with `args`; resolves to its metrics URL. */
+async function startMetacontroller(run: Run, args: string[]): Promise<string> {
+  const manifests = run.binaries.metacontrollerManifests
+  await run.kubectlOk(['apply', '-f', join(manifests, 'metacontroller-crds-v1.yaml')])
+  await run.kubectlOk(['wait', '--for=condition=Established', '--timeout=60s', 'crd/compositecontrollers.metacontroller.k8s.io', 'crd/decoratorcontrollers.metacontroller.k8s.io'])
+  const [metrics, health] = await Promise.all([freePort(), freePort()])
+  const metacontroller = run.supervisor.start(
+    'metacontroller',
+    run.binaries.metacontroller,
+    [...args, `--metrics-address=127.0.0.1:${String(metrics)}`, `--health-probe-bind-address=127.0.0.1:${String(health)}`],
+    // controller-runtime reads KUBECONFIG.
+    { ...process.env, KUBECONFIG: run.kubeconfig }
+  )
+  await run.supervisor.waitReady(metacontroller, 'ready (/readyz)', () => httpOk(`http://127.0.0.1:${String(health)}/readyz`), run.timeout)
+  run.step(`metacontroller ready, ${args.join(' ')}`)
+  return `http://127.0.0.1:${String(metrics)}/metrics`
+}
+
+export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
+  const log = options.log ?? ((m: string) => process.stderr.write(`e2e cluster: ${m}\n`))
+  const keep = options.keepTempDir ?? ['1', 'true', 'yes'].includes(process.env.PCC_E2E_KEEP ?? '')
+  const binaries = { ...findBinaries(), ...options.binaries }
+  const runMetacontroller = (options.metacontroller ?? 'required') === 'required'
+  const mcArgs = runMetacontroller
+    ? withArgs(metacontrollerArgs(options.metacontrollerFlags ?? 'recommended', binaries.metacontrollerManifests), options.metacontrollerArgs ?? [])
+    : []
+
+  const started = Date.now()
+  await sweepStaleDirs()
+  const dir = await mkdtemp(join(tmpdir(), dirPrefix))
+  await writeFile(join(dir, ownerFile), `${String(process.pid)}\n`)
+  const supervisor = new Supervisor(dir)
+  const handle = { supervisor, dir, keep }
+  live.add(handle)
+  installHandlers()
+
+  const kubeconfig = join(dir, 'admin.kubeconfig')
+  const kubectl = kubectlFor(binaries.kubectl, kubeconfig)
   let stopped: Promise<void> | undefined
   const stop = (): Promise<void> => {
     stopped ??= (async () => {
@@ -237,155 +406,34 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     return stopped
   }
 
-  let tls: ClientTls | undefined
   try {
-    const [etcdClient, etcdPeer, apiserverPort, kcmPort, schedulerPort, kwokPort, mcMetrics, mcHealth] = await Promise.all(
-      Array.from({ length: 8 }, () => freePort())
-    )
+    const apiserverPort = await freePort()
     const server = `https://127.0.0.1:${String(apiserverPort)}`
     const pki = await makePki(dir, serviceIp)
-    tls = { ca: pki.caCert, cert: pki.adminCert, key: pki.adminKey }
     await writeKubeconfig(kubeconfig, server, pki)
+    const run: Run = { ...kubectl, dir, kubeconfig, binaries, supervisor, pki, timeout: options.startTimeoutMs ?? 60_000, step: (m) => log(`${m} (${elapsed(started)})`) }
 
-    // etcd: data in the temp dir, no fsync (the data is thrown away anyway).
-    const etcd = supervisor.start('etcd', binaries.etcd, [
-      '--name=e2e',
-      `--data-dir=${join(dir, 'etcd')}`,
-      `--listen-client-urls=http://127.0.0.1:${String(etcdClient)}`,
-      `--advertise-client-urls=http://127.0.0.1:${String(etcdClient)}`,
-      `--listen-peer-urls=http://127.0.0.1:${String(etcdPeer)}`,
-      `--initial-advertise-peer-urls=http://127.0.0.1:${String(etcdPeer)}`,
-      `--initial-cluster=e2e=http://127.0.0.1:${String(etcdPeer)}`,
-      '--unsafe-no-fsync=true',
-      '--log-level=warn'
-    ])
-    await supervisor.waitReady(etcd, 'healthy', () => httpOk(`http://127.0.0.1:${String(etcdClient)}/health`), timeout)
-    log(`etcd ready (${elapsed(started)})`)
-
-    const apiserver = supervisor.start('kube-apiserver', binaries.kubeApiserver, [
-      `--etcd-servers=http://127.0.0.1:${String(etcdClient)}`,
-      '--bind-address=127.0.0.1',
-      '--advertise-address=127.0.0.1',
-      `--secure-port=${String(apiserverPort)}`,
-      `--cert-dir=${join(dir, 'apiserver-certs')}`,
-      `--tls-cert-file=${pki.apiserverCert}`,
-      `--tls-private-key-file=${pki.apiserverKey}`,
-      `--client-ca-file=${pki.caCert}`,
-      `--service-cluster-ip-range=${serviceCidr}`,
-      `--service-account-key-file=${pki.serviceAccountPub}`,
-      `--service-account-signing-key-file=${pki.serviceAccountKey}`,
-      '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
-      '--authorization-mode=RBAC',
-      '--allow-privileged=true',
-      '--profiling=false',
-      // The kubernetes Service's endpoints would be 127.0.0.1, which Endpoints reject (loopback):
-      // nothing in this cluster reaches the API server through the Service anyway.
-      '--endpoint-reconciler-type=none'
-    ])
-    await supervisor.waitReady(apiserver, 'ready (/readyz)', async () => (await kubectl(['get', '--raw', '/readyz'], { timeoutMs: 5000 })).stdout.trim() === 'ok', timeout)
-    log(`kube-apiserver ready at ${server} (${elapsed(started)})`)
-
-    // No --authentication-kubeconfig/--authorization-kubeconfig: their health endpoints are open
-    // anyway, and with them both components would poll for the front-proxy CA this API server lacks.
-    const authFlags = [`--kubeconfig=${kubeconfig}`]
-    const kcm = supervisor.start('kube-controller-manager', binaries.kubeControllerManager, [
-      ...authFlags,
-      '--bind-address=127.0.0.1',
-      `--secure-port=${String(kcmPort)}`,
-      `--cert-dir=${join(dir, 'kcm-certs')}`,
-      '--controllers=*',
-      '--leader-elect=false',
-      '--use-service-account-credentials=false',
-      `--service-account-private-key-file=${pki.serviceAccountKey}`,
-      `--root-ca-file=${pki.caCert}`,
-      `--cluster-signing-cert-file=${pki.caCert}`,
-      `--cluster-signing-key-file=${pki.caKey}`,
-      `--service-cluster-ip-range=${serviceCidr}`,
-      // The e2e suite and the benchmark create many objects at once: client-go's defaults (20/30) would throttle.
-      '--kube-api-qps=200',
-      '--kube-api-burst=400',
-      '--concurrent-statefulset-syncs=10',
-      '--profiling=false'
-    ])
-    const scheduler = supervisor.start('kube-scheduler', binaries.kubeScheduler, [
-      ...authFlags,
-      '--bind-address=127.0.0.1',
-      `--secure-port=${String(schedulerPort)}`,
-      '--leader-elect=false',
-      '--kube-api-qps=200',
-      '--kube-api-burst=400',
-      '--profiling=false'
-    ])
-    const kwok = supervisor.start('kwok', binaries.kwok, [
-      `--kubeconfig=${kubeconfig}`,
-      `--config=${binaries.kwokStages}`,
-      '--manage-all-nodes=false',
-      '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
-      `--server-address=127.0.0.1:${String(kwokPort)}`,
-      '--node-ip=127.0.0.1',
-      '--node-lease-duration-seconds=40',
-      '--cidr=10.244.0.0/16'
-    ])
-
+    await startApiserver(run, await startEtcd(run), apiserverPort)
+    const controllers = await startControllers(run)
     // Storage and nodes while the controllers start.
-    const pvCount = options.persistentVolumes ?? 20
-    const volumes: object[] = []
-    for (let i = 0; i < pvCount; i++) {
-      const name = `e2e-pv-${String(i).padStart(3, '0')}`
-      const path = join(dir, 'volumes', name)
-      await mkdir(path, { recursive: true })
-      volumes.push(hostPathVolume(name, path, options.volumeCapacity ?? '100Gi'))
-    }
-    const resources = { ...defaultNodeResources, ...options.nodeResources }
-    const nodeNames = Array.from({ length: options.nodes ?? 1 }, (_, i) => `kwok-node-${String(i)}`)
-    await apply([defaultStorageClass(), ...volumes, ...nodeNames.map((n) => fakeNode(n, resources))])
-
-    await Promise.all([
-      supervisor.waitReady(kcm, 'healthy (/healthz)', () => httpOk(`https://127.0.0.1:${String(kcmPort)}/healthz`), timeout),
-      supervisor.waitReady(scheduler, 'healthy (/healthz)', () => httpOk(`https://127.0.0.1:${String(schedulerPort)}/healthz`), timeout),
-      supervisor.waitReady(kwok, 'healthy (/healthz)', () => httpOk(`http://127.0.0.1:${String(kwokPort)}/healthz`), timeout)
-    ])
-    // The controllers are working: the service account controller has made the default namespace's
-    // account (pods cannot be admitted before), and kwok has made every node Ready.
-    await Promise.all([
-      supervisor.waitReady(kcm, 'making ServiceAccount default/default', async () => (await kubectl(['get', 'serviceaccount', 'default', '-n', 'default', '-o', 'name'])).code === 0, timeout),
-      supervisor.waitReady(kwok, `making ${nodeNames.join(', ')} Ready`, async () => {
-        const out = await kubectlOk(['get', 'nodes', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}'])
-        const ready = new Set(out.split('\n').filter((l) => l.endsWith('=True')).map((l) => l.slice(0, -'=True'.length)))
-        return nodeNames.every((n) => ready.has(n))
-      }, timeout)
-    ])
-    log(`controller manager, scheduler, kwok ready; ${String(nodeNames.length)} node(s), ${String(pvCount)} volume(s) (${elapsed(started)})`)
-
-    if (runMetacontroller) {
-      await kubectlOk(['apply', '-f', join(binaries.metacontrollerManifests, 'metacontroller-crds-v1.yaml')])
-      await kubectlOk(['wait', '--for=condition=Established', '--timeout=60s', 'crd/compositecontrollers.metacontroller.k8s.io', 'crd/decoratorcontrollers.metacontroller.k8s.io'])
-      const metacontroller = supervisor.start(
-        'metacontroller',
-        binaries.metacontroller,
-        [...mcArgs, `--metrics-address=127.0.0.1:${String(mcMetrics)}`, `--health-probe-bind-address=127.0.0.1:${String(mcHealth)}`],
-        // controller-runtime reads KUBECONFIG.
-        { ...process.env, KUBECONFIG: kubeconfig }
-      )
-      await supervisor.waitReady(metacontroller, 'ready (/readyz)', () => httpOk(`http://127.0.0.1:${String(mcHealth)}/readyz`), timeout)
-      log(`metacontroller ready, ${mcArgs.join(' ')} (${elapsed(started)})`)
-    }
+    const nodeNames = await createStorageAndNodes(run, options)
+    await waitControllers(run, controllers, nodeNames)
+    run.step(`controller manager, scheduler, kwok ready; ${String(nodeNames.length)} node(s), ${String(options.persistentVolumes ?? 20)} volume(s)`)
+    const metacontrollerMetricsUrl = runMetacontroller ? await startMetacontroller(run, mcArgs) : undefined
 
     log(`cluster up in ${elapsed(started)}; KUBECONFIG=${kubeconfig}`)
     return {
       dir,
       kubeconfig,
       server,
-      tls,
+      tls: { ca: pki.caCert, cert: pki.adminCert, key: pki.adminKey },
       binaries,
       kubectlPath: binaries.kubectl,
       metacontroller: runMetacontroller,
       metacontrollerArgs: mcArgs,
-      metacontrollerMetricsUrl: runMetacontroller ? `http://127.0.0.1:${String(mcMetrics)}/metrics` : undefined,
+      metacontrollerMetricsUrl,
       env: { ...process.env, KUBECONFIG: kubeconfig, PATH: `${dirname(binaries.kubectl)}:${process.env.PATH ?? ''}` },
-      kubectl,
-      kubectlOk,
-      apply,
+      ...kubectl,
       logFile: (component) => supervisor.logFile(component),
       pids: () => Object.fromEntries(supervisor.processes.flatMap((m) => (m.exit === undefined && m.child.pid !== undefined ? [[m.name, m.child.pid]] : []))),
       stop
@@ -414,7 +462,7 @@ export type { Managed }
 async function main(argv: string[]): Promise<void> {
   const command = argv[0]
   if (command !== 'up') {
-    process.stderr.write('usage: npx tsx test/e2e/cluster.ts up [--nodes N] [--volumes N] [--no-metacontroller | --metacontroller-defaults]\n')
+    process.stderr.write('usage: npx tsx harness/cluster.ts up [--nodes N] [--volumes N] [--no-metacontroller | --metacontroller-defaults]\n')
     process.exit(command === undefined || command === '-h' || command === '--help' ? 0 : 2)
   }
   const flag = (name: string): string | undefined => {

@@ -8,8 +8,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parse } from 'yaml'
-import { ROOT } from '../helpers/env.js'
-import { startHookProcess, type HookProcess } from '../helpers/hook-process.js'
+import { startHookProcess, type HookProcess } from './hook-process.js'
+import { ROOT } from './root.js'
 import { freePort, type Cluster } from './cluster.js'
 
 export { freePort }

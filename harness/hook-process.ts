@@ -2,7 +2,7 @@
 // loopback. PORT 0 picks a free port; pass one to restart a hook at the same address.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
-import { ROOT } from './env.js'
+import { ROOT } from './root.js'
 
 export interface HookProcess {
   child: ChildProcess

@@ -8,11 +8,12 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse, parseAllDocuments } from 'yaml'
-import { e2eBinDir, repoRoot } from './binaries.js'
+import { e2eBinDir } from './binaries.js'
+import { ROOT } from '../root.js'
 
 export type MetacontrollerFlags = 'recommended' | 'defaults'
 
-export const recommendedArgsFile = join(repoRoot, 'deploy', 'metacontroller', 'args.yaml')
+export const recommendedArgsFile = join(ROOT, 'deploy', 'metacontroller', 'args.yaml')
 
 /**
  * Test speed only: Metacontroller starts a CompositeController only once its discovery cache knows
@@ -53,7 +54,7 @@ export function metacontrollerArgs(flags: MetacontrollerFlags, releaseManifests:
   return withArgs(base, testSpeedArgs)
 }
 
-export const overlayDir = join(repoRoot, 'deploy', 'metacontroller')
+export const overlayDir = join(ROOT, 'deploy', 'metacontroller')
 const releaseUrl = /^https:\/\/github\.com\/metacontroller\/metacontroller\/manifests\/production\?ref=(v\d+\.\d+\.\d+)$/
 
 /** The release the overlay installs (its remote base's ref): the version the e2e tools build. */
@@ -75,7 +76,7 @@ export function localReleaseManifests(env: NodeJS.ProcessEnv = process.env): str
   const { version } = metacontrollerRelease()
   const candidates = [
     env.METACONTROLLER_SRC ? join(env.METACONTROLLER_SRC, 'manifests', 'production') : undefined,
-    join(repoRoot, '..', 'shared', 'third_party', `metacontroller-${version}`, 'manifests', 'production'),
+    join(ROOT, '..', 'shared', 'third_party', `metacontroller-${version}`, 'manifests', 'production'),
     join(e2eBinDir(), '..', `metacontroller-${version}`, 'manifests', 'production')
   ]
   return candidates.find((dir) => dir !== undefined && existsSync(join(dir, 'metacontroller.yaml')))

@@ -2,10 +2,9 @@
 // cache and prints its bin dir; an environment variable per binary overrides it.
 import { execFileSync } from 'node:child_process'
 import { accessSync, constants, existsSync, realpathSync } from 'node:fs'
-import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { dirname, join } from 'node:path'
 
-export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
+import { ROOT } from '../root.js'
 
 export interface Binaries {
   etcd: string
@@ -47,7 +46,7 @@ const fileNames: Record<keyof typeof overrides, string> = {
 let cachedBinDir: string | undefined
 /** The install script's bin dir (`--print-bin-dir` needs no Go and builds nothing). */
 export function e2eBinDir(): string {
-  cachedBinDir ??= execFileSync(join(repoRoot, 'scripts/install-e2e-tools.sh'), ['--print-bin-dir'], { encoding: 'utf8' }).trim()
+  cachedBinDir ??= execFileSync(join(ROOT, 'scripts/install-e2e-tools.sh'), ['--print-bin-dir'], { encoding: 'utf8' }).trim()
   return cachedBinDir
 }
 

@@ -1,8 +1,8 @@
 // Regenerates test/fixtures (npm run fixtures) from examples/ with the real chart.
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { buildFixtures, FIXTURES_DIR, fixtureText } from '../test/helpers/fixtures.js'
-import { testApp } from '../test/helpers/env.js'
+import { buildFixtures, FIXTURES_DIR, fixtureText } from './fixtures.js'
+import { testApp } from './env.js'
 
 const app = await testApp()
 await mkdir(FIXTURES_DIR, { recursive: true })
