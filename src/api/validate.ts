@@ -74,12 +74,13 @@ function nestsDeeperThan(value: unknown, limit: number): boolean {
 
 /** Checks a parent's spec (a missing one is `{}`, as the CRD defaults it), filling in its defaults. */
 export function validateSpec(raw: unknown): SpecVerdict {
+  // A spec from the API server carries the CRD's defaults already: check it as it is first, and
+  // fill in defaults (which walks the whole schema) only when that fails. The compiled check does
+  // not descend into free-form values; Value.Default's clone does, so depth is bounded before it.
+  if (specChecker.Check(raw)) return { ok: true, spec: raw }
   if (nestsDeeperThan(raw, MAX_SPEC_DEPTH)) {
     return { ok: false, errors: [{ field: 'parent.spec', message: `Expected no value nested deeper than ${MAX_SPEC_DEPTH} levels` }], view: statusView(undefined) }
   }
-  // A spec from the API server carries the CRD's defaults already: check it as it is first, and
-  // fill in defaults (which walks the whole schema) only when that fails.
-  if (specChecker.Check(raw)) return { ok: true, spec: raw }
   const spec = raw === undefined ? Value.Default(PrometheusClusterSpec, {}) : isRecord(raw) ? Value.Default(PrometheusClusterSpec, raw) : raw
   if (specChecker.Check(spec)) return { ok: true, spec }
   return { ok: false, errors: fieldErrors(specChecker.Errors(spec), 'parent.spec'), view: statusView(spec) }

@@ -10,7 +10,7 @@
 // very object it sits on. Anything else observed is left out (and so deleted by Metacontroller).
 import type { KubeObject, ObjectsByType } from '../api/hook-request.js'
 import { CHILD_TYPES, sortChildren, typeKey } from './child-types.js'
-import { childNames } from './names.js'
+import { childNames, clusterNames } from './names.js'
 import type { ObservedStatefulSet } from './status.js'
 
 export const LAST_APPLIED_ANNOTATION = 'metacontroller.k8s.io/last-applied-configuration'
@@ -132,8 +132,11 @@ export function unchangedChildren(children: ObjectsByType, owner: Owner): KubeOb
 
 /** The owner's StatefulSet among `objects` (children, or related objects), if observed. */
 export function observedStatefulSet(objects: ObjectsByType, owner: Owner): ObservedStatefulSet | undefined {
-  const [name] = childNames(owner.name).StatefulSet
-  const sts = ownObjects(objects, owner).find((o) => o.kind === 'StatefulSet' && o.metadata.name === name)
+  // On every call: looks at the StatefulSets only, by the one name the chart gives it.
+  const name = clusterNames(owner.name).statefulSet
+  const sts = Object.values(objects[STATEFULSET_KEY] ?? {}).find(
+    (o) => o.apiVersion === 'apps/v1' && o.kind === 'StatefulSet' && o.metadata.namespace === owner.namespace && o.metadata.name === name
+  )
   return sts && statefulSetView(sts)
 }
 
