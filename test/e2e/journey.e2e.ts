@@ -11,6 +11,7 @@ import { startCluster } from '../../harness/cluster.js'
 import { freePort, hookCertificates, installController, startHook, type Hook } from '../../harness/controller.js'
 import { startProxy, type Proxy } from '../../harness/proxy.js'
 import { watch } from '../../harness/lib/watch.js'
+import { waitFor } from '../../harness/lib/wait.js'
 
 type Obj = { metadata: { name: string; uid: string; namespace?: string; deletionTimestamp?: string; generation?: number }; spec?: Record<string, unknown>; status?: Record<string, unknown> } & Record<string, unknown>
 type List = { items: Obj[] }
@@ -41,20 +42,6 @@ async function applyObject(object: unknown, namespace?: string): Promise<{ code:
   return kTry('apply', ...(namespace ? ['-n', namespace] : []), '-f', file)
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  let last: Error | undefined
-  for (;;) {
-    try {
-      const value = await probe()
-      if (value !== undefined && value !== false) return value
-    } catch (error) {
-      last = error instanceof Error ? error : new Error(String(error))
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`)
-    await new Promise((r) => setTimeout(r, 500))
-  }
-}
 
 const example = async (file: string) => parse(await readFile(join(ROOT, 'examples', file), 'utf8')) as Obj
 const prom = (ns: string, name: string) => getJson('prometheuscluster', name, '-n', ns)
