@@ -7,11 +7,10 @@
 import type { TSchema } from '@sinclair/typebox'
 import { TypeCompiler, type ValueErrorIterator } from '@sinclair/typebox/compiler'
 import { Value } from '@sinclair/typebox/value'
-import { CustomizeRequest, HookRequest } from './hook-request.js'
+import { HookRequest } from './hook-request.js'
 import { PrometheusClusterSpec } from './spec.js'
 
 const envelopeChecker = TypeCompiler.Compile(HookRequest)
-const customizeChecker = TypeCompiler.Compile(CustomizeRequest)
 const specChecker = TypeCompiler.Compile(PrometheusClusterSpec)
 const MAX_REPORTED = 10
 
@@ -124,11 +123,6 @@ export function validateHookRequest(body: unknown): Validated {
   const spec = validateSpec(body.parent.spec)
   if (spec.ok) body.parent.spec = spec.spec
   return { ok: true, request: body, spec }
-}
-
-/** Validates the customize hook's body: the parent's identity is all it needs. */
-export function validateCustomizeRequest(body: unknown): { ok: true; request: CustomizeRequest } | { ok: false; errors: FieldError[] } {
-  return customizeChecker.Check(body) ? { ok: true, request: body } : { ok: false, errors: fieldErrors(customizeChecker.Errors(body), '') }
 }
 
 export function describeErrors(errors: FieldError[]): string {

@@ -57,14 +57,6 @@ function withoutServerFields(child: KubeObject): KubeObject {
 }
 
 /**
- * An observed child as it was last applied: the annotation's content when it describes this very
- * object, otherwise the object without the fields the server owns.
- */
-export function asLastApplied(child: KubeObject): KubeObject {
-  return annotatedContent(child) ?? withoutServerFields(child)
-}
-
-/**
  * The observed objects of `children` (or `related`) that are the owner's own: of a declared child
  * type, with a name the chart renders for the owner, in the owner's namespace. Strangers are left out.
  */

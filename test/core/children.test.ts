@@ -1,7 +1,6 @@
 import t from 'tap'
 import type { KubeObject, ObjectsByType } from '../../src/api/hook-request.js'
 import {
-  asLastApplied,
   LAST_APPLIED_ANNOTATION,
   observedStatefulSet,
   ownObjects,
@@ -25,6 +24,8 @@ const withAnnotation = (object: KubeObject, annotation: string | undefined, extr
   } as KubeObject['metadata']
 })
 const stripped = { ...desired, metadata: { ...desired.metadata, annotations: { keep: 'me' } } }
+/** The one child an answer that changes nothing returns for a single observed ConfigMap. */
+const asLastApplied = (observed: KubeObject) => unchangedChildren({ 'ConfigMap.v1': { [`team-a/${observed.metadata.name}`]: observed } }, owner)[0]
 
 t.test('an observed child is returned as last applied, from the annotation that describes it', async (t) => {
   const observed = { ...withAnnotation(desired, JSON.stringify(desired)), data: { x: 'changed-by-someone' } }
