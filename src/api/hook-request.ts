@@ -3,7 +3,7 @@
 // `namespace/name` (hook v2); both keyings are accepted.
 import { Type, type Static } from '@sinclair/typebox'
 import { AnyKey } from './kube-types.js'
-import { API_VERSION, ClusterName, KIND } from './resource.js'
+import { API_VERSION, ClusterName, KIND, NAME_PATTERN } from './resource.js'
 import type { PrometheusClusterStatus } from './status.js'
 
 const StringRecord = Type.Record(AnyKey, Type.String())
@@ -36,7 +36,9 @@ export const Parent = Type.Object(
     apiVersion: Type.Literal(API_VERSION),
     kind: Type.Literal(KIND),
     // A child's metadata, with the name limits of a PrometheusCluster and a required namespace.
-    metadata: Type.Object({ ...ObjectMeta.properties, name: ClusterName, namespace: Type.String({ minLength: 1, maxLength: 63 }) }, { additionalProperties: true }),
+    // The namespace goes to `helm template --namespace` and into every child: a DNS label, as
+    // Kubernetes names namespaces, and nothing else.
+    metadata: Type.Object({ ...ObjectMeta.properties, name: ClusterName, namespace: Type.String({ minLength: 1, maxLength: 63, pattern: NAME_PATTERN }) }, { additionalProperties: true }),
     // Validated on its own (src/api/validate.ts): a spec the hook cannot accept is reported in the
     // resource's status, never answered with a 4xx that would leave the resource without a status
     // and its finalizer stuck.

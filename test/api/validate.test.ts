@@ -95,3 +95,13 @@ t.test('a map key holding a line terminator does not skip the check of its value
     t.ok(result.ok && !result.spec.ok, `spec.nodeSelector, key #${i}`)
   }
 })
+
+t.test('a parent namespace that is not a DNS label is refused (it would reach helm and every child)', async (t) => {
+  for (const [i, namespace] of ['\ud800x', 'Team-A', 'a b', 'kube_system', '-a'].entries()) {
+    const b = simple()
+    b.parent.metadata.namespace = namespace
+    const result = validateHookRequest(b)
+    t.notOk(result.ok, `namespace #${i}`)
+    if (!result.ok) t.match(result.errors[0]?.field, 'parent.metadata.namespace', `namespace #${i}`)
+  }
+})
