@@ -30,7 +30,7 @@ try {
   await cluster.kubectlOk(['create', 'namespace', 'example'])
   await cluster.kubectlOk(['apply', '-n', 'example', '-f', join(ROOT, 'examples', 'simple.yaml')])
   await cluster.kubectlOk(['wait', '-n', 'example', '--for=condition=Ready', 'prometheuscluster/simple-prometheus-instance', '--timeout=120s'])
-  console.log(`\n${await cluster.kubectlOk(['get', 'proms', '-n', 'example'])}`)
+  console.log(`\n${await cluster.kubectlOk(['get', 'promcluster', '-n', 'example'])}`)
   console.log(
     [
       `Metacontroller ${cluster.binaries.metacontroller} runs with ${cluster.metacontrollerArgs.join(' ')}`,

@@ -7,15 +7,15 @@ export const API_VERSION = `${GROUP}/${VERSION}`
 export const KIND = 'PrometheusCluster'
 export const PLURAL = 'prometheusclusters'
 export const SINGULAR = 'prometheuscluster'
-export const SHORT_NAMES = ['proms', 'promcluster', 'promclusters', 'prometheuses']
+export const SHORT_NAMES = ['promcluster', 'promclusters']
 export const CATEGORIES = ['prometheus', 'monitoring']
 
 /**
- * The longest name whose derived object names stay valid: the StatefulSet `prometheus-<name>` must
+ * The longest name whose derived object names stay valid: the StatefulSet `promcluster-<name>` must
  * leave room for the 11-character revision hash suffix within a 63-character label value (52), and
- * `prometheus-<name>-headless` must be a 63-character DNS label.
+ * `promcluster-<name>-headless` must be a 63-character DNS label.
  */
-export const MAX_NAME_LENGTH = 41
+export const MAX_NAME_LENGTH = 40
 export const NAME_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'
 
 export const ClusterName = Type.String({

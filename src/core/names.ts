@@ -16,7 +16,7 @@ export interface ClusterNames {
 }
 
 export function clusterNames(name: string): ClusterNames {
-  const base = `prometheus-${name}`
+  const base = `promcluster-${name}`
   return {
     statefulSet: base,
     service: base,
@@ -49,7 +49,7 @@ export function childNames(name: string): Record<ChildKind, readonly string[]> {
 
 /** The labels the StatefulSet selects its pods by. Never change them: the selector is immutable. */
 export function selectorLabels(name: string): Record<string, string> {
-  return { 'app.kubernetes.io/name': 'prometheus', 'app.kubernetes.io/instance': name }
+  return { 'app.kubernetes.io/name': 'prometheus-cluster', 'app.kubernetes.io/instance': name }
 }
 
 /** Labels of every object and pod: the selector labels and static ones, in the order they render. */

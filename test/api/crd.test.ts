@@ -55,14 +55,14 @@ t.test('every field of spec and status has a type and a description, for kubectl
 
 t.test('the CRD serves what the user journey needs', async (t) => {
   const crd = parse(crdYaml()) as { spec: { names: Node; versions: Node[] } }
-  t.same(crd.spec.names.shortNames, ['proms', 'promcluster', 'promclusters', 'prometheuses'])
+  t.same(crd.spec.names.shortNames, ['promcluster', 'promclusters'])
   t.ok((crd.spec.names.categories as string[]).length > 0)
   const version = crd.spec.versions[0] as { subresources: Node; additionalPrinterColumns: { name: string }[]; schema: { openAPIV3Schema: Node } }
   t.same(version.subresources, { status: {}, scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas', labelSelectorPath: '.status.selector' } })
   t.same(version.additionalPrinterColumns.map((c) => c.name), ['Replicas', 'Ready', 'Version', 'Status', 'Reason', 'Age'])
   const root = version.schema.openAPIV3Schema as { properties: { spec: Node }; 'x-kubernetes-validations': { rule: string }[] }
   t.same(root.properties.spec.default, {}, 'spec may be omitted or {}')
-  t.match(root['x-kubernetes-validations'][0]?.rule, /self\.metadata\.name\.size\(\) <= 41/)
+  t.match(root['x-kubernetes-validations'][0]?.rule, /self\.metadata\.name\.size\(\) <= 40/)
   const spec = root.properties.spec as { properties: Record<string, Node> }
   t.equal(spec.properties.replicas?.default, 1)
   t.equal((spec.properties.storage?.properties as Record<string, Node>).size?.default, '8Gi')

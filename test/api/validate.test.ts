@@ -46,7 +46,7 @@ for (const [name, mutate, expected] of specCases) {
 }
 
 const cases: [string, (b: ReturnType<typeof simple>) => void, RegExp][] = [
-  ['a name longer than 41 characters', (b) => (b.parent.metadata.name = 'a'.repeat(42)), /^parent\.metadata\.name: Expected string length less or equal to 41/],
+  ['a name longer than 40 characters', (b) => (b.parent.metadata.name = 'a'.repeat(41)), /^parent\.metadata\.name: Expected string length less or equal to 40/],
   ['a name that is not a DNS label', (b) => (b.parent.metadata.name = 'Bad.Name'), /^parent\.metadata\.name: Expected string to match/],
   ['no namespace', (b) => delete b.parent.metadata.namespace, /^parent\.metadata\.namespace: Expected required property/],
   ['another kind of parent', (b) => (b.parent.kind = 'Deployment'), /^parent\.kind: Expected/],
@@ -64,10 +64,10 @@ for (const [name, mutate, expected] of cases) {
   })
 }
 
-t.test('a name of exactly 41 characters is accepted', async (t) => {
+t.test('a name of exactly 40 characters is accepted', async (t) => {
   const b = simple()
-  b.parent.metadata.name = `a${'-b'.repeat(20)}`
-  t.equal((b.parent.metadata.name as string).length, 41)
+  b.parent.metadata.name = `a${'-b'.repeat(19)}b`
+  t.equal((b.parent.metadata.name as string).length, 40)
   t.ok(validateHookRequest(b).ok)
 })
 

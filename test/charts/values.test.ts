@@ -17,13 +17,13 @@ t.test('the chart renders from its own values alone, and every name comes from t
   const out = execFileSync(HELM_BIN, ['template', 'any-release', CHART_PATH, '--namespace', 'example', '--kube-version', '1.35.0'], { encoding: 'utf8' })
   const objects = parseAllDocuments(out).map((d) => d.toJS() as { kind: string; metadata: { name: string; labels: Record<string, string> } } | null).filter((o) => o !== null)
   t.same(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort(), [
-    'ConfigMap/prometheus-example-config',
-    'Role/prometheus-example',
-    'RoleBinding/prometheus-example',
-    'Service/prometheus-example',
-    'Service/prometheus-example-headless',
-    'ServiceAccount/prometheus-example',
-    'StatefulSet/prometheus-example'
+    'ConfigMap/promcluster-example-config',
+    'Role/promcluster-example',
+    'RoleBinding/promcluster-example',
+    'Service/promcluster-example',
+    'Service/promcluster-example-headless',
+    'ServiceAccount/promcluster-example',
+    'StatefulSet/promcluster-example'
   ])
   for (const o of objects) t.same(Object.keys(o.metadata.labels), ['app.kubernetes.io/name', 'app.kubernetes.io/instance', 'app.kubernetes.io/component', 'app.kubernetes.io/managed-by'], `${o.kind} labels, in order`)
 })

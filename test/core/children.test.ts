@@ -12,7 +12,7 @@ import {
 } from '../../src/core/children.js'
 
 const owner = { name: 'x', namespace: 'team-a' }
-const desired: KubeObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'prometheus-x-config', namespace: 'team-a', labels: { a: 'b' } }, data: { x: '1' } }
+const desired: KubeObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'promcluster-x-config', namespace: 'team-a', labels: { a: 'b' } }, data: { x: '1' } }
 const withAnnotation = (object: KubeObject, annotation: string | undefined, extra: Record<string, unknown> = {}): KubeObject => ({
   ...object,
   metadata: {
@@ -57,53 +57,53 @@ const sts = (name: string, namespace = 'team-a'): KubeObject => ({ apiVersion: '
 t.test('only the kinds and names the chart renders for the owner, in its namespace, are its own', async (t) => {
   const children: ObjectsByType = {
     'ConfigMap.v1': {
-      'team-a/prometheus-x-config': desired,
+      'team-a/promcluster-x-config': desired,
       'team-a/adopted': { ...desired, metadata: { ...desired.metadata, name: 'adopted' } },
-      'kube-system/prometheus-x-config': { ...desired, metadata: { ...desired.metadata, namespace: 'kube-system' } }
+      'kube-system/promcluster-x-config': { ...desired, metadata: { ...desired.metadata, namespace: 'kube-system' } }
     },
     'Service.v1': {
-      'team-a/prometheus-x': { apiVersion: 'v1', kind: 'Service', metadata: { name: 'prometheus-x', namespace: 'team-a' } },
-      'team-a/prometheus-x-headless': { apiVersion: 'v1', kind: 'Service', metadata: { name: 'prometheus-x-headless', namespace: 'team-a' } },
-      'team-a/prometheus-y': { apiVersion: 'v1', kind: 'Service', metadata: { name: 'prometheus-y', namespace: 'team-a' } }
+      'team-a/promcluster-x': { apiVersion: 'v1', kind: 'Service', metadata: { name: 'promcluster-x', namespace: 'team-a' } },
+      'team-a/promcluster-x-headless': { apiVersion: 'v1', kind: 'Service', metadata: { name: 'promcluster-x-headless', namespace: 'team-a' } },
+      'team-a/promcluster-y': { apiVersion: 'v1', kind: 'Service', metadata: { name: 'promcluster-y', namespace: 'team-a' } }
     },
     // An object filed under a type key it does not belong to.
-    'StatefulSet.apps/v1': { 'team-a/prometheus-x': { ...desired, metadata: { ...desired.metadata, name: 'prometheus-x' } } },
-    'Pod.v1': { 'team-a/prometheus-x': { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'prometheus-x', namespace: 'team-a' } } }
+    'StatefulSet.apps/v1': { 'team-a/promcluster-x': { ...desired, metadata: { ...desired.metadata, name: 'promcluster-x' } } },
+    'Pod.v1': { 'team-a/promcluster-x': { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'promcluster-x', namespace: 'team-a' } } }
   }
   t.same(
     ownObjects(children, owner).map((c) => `${c.kind}/${c.metadata.namespace ?? ''}/${c.metadata.name}`),
-    ['ConfigMap/team-a/prometheus-x-config', 'Service/team-a/prometheus-x', 'Service/team-a/prometheus-x-headless']
+    ['ConfigMap/team-a/promcluster-x-config', 'Service/team-a/promcluster-x', 'Service/team-a/promcluster-x-headless']
   )
 })
 
 t.test('unchangedChildren keeps the owner\'s children except those already being deleted, in a stable order', async (t) => {
   const children = {
     'Service.v1': {
-      b: { apiVersion: 'v1', kind: 'Service', metadata: { name: 'prometheus-x-headless', namespace: 'team-a' } },
-      a: { apiVersion: 'v1', kind: 'Service', metadata: { name: 'prometheus-x', namespace: 'team-a' } }
+      b: { apiVersion: 'v1', kind: 'Service', metadata: { name: 'promcluster-x-headless', namespace: 'team-a' } },
+      a: { apiVersion: 'v1', kind: 'Service', metadata: { name: 'promcluster-x', namespace: 'team-a' } }
     },
     'ConfigMap.v1': { gone: { ...desired, metadata: { ...desired.metadata, deletionTimestamp: '2026-01-01T00:00:00Z' } } },
     'StatefulSet.apps/v1': {}
   }
   t.same(
     unchangedChildren(children, owner).map((c) => `${c.kind}/${c.metadata.name}`),
-    ['Service/prometheus-x', 'Service/prometheus-x-headless']
+    ['Service/promcluster-x', 'Service/promcluster-x-headless']
   )
 })
 
 t.test('the StatefulSet is found by the owner\'s name and namespace, v1 or v2 keyed', async (t) => {
-  const mine = { ...sts('prometheus-x'), spec: { replicas: 2 } }
-  t.match(observedStatefulSet({ 'StatefulSet.apps/v1': { 'prometheus-x': mine } }, owner), { spec: { replicas: 2 } })
-  t.match(observedStatefulSet({ 'StatefulSet.apps/v1': { 'team-a/prometheus-x': mine } }, owner), { spec: { replicas: 2 } })
+  const mine = { ...sts('promcluster-x'), spec: { replicas: 2 } }
+  t.match(observedStatefulSet({ 'StatefulSet.apps/v1': { 'promcluster-x': mine } }, owner), { spec: { replicas: 2 } })
+  t.match(observedStatefulSet({ 'StatefulSet.apps/v1': { 'team-a/promcluster-x': mine } }, owner), { spec: { replicas: 2 } })
   t.equal(observedStatefulSet({ 'StatefulSet.apps/v1': { other: sts('other') } }, owner), undefined)
-  t.equal(observedStatefulSet({ 'StatefulSet.apps/v1': { 'kube-system/prometheus-x': sts('prometheus-x', 'kube-system') } }, owner), undefined)
+  t.equal(observedStatefulSet({ 'StatefulSet.apps/v1': { 'kube-system/promcluster-x': sts('promcluster-x', 'kube-system') } }, owner), undefined)
   t.equal(observedStatefulSet({}, owner), undefined)
 })
 
 t.test('an observed StatefulSet is read only for fields of the types the API server gives them', async (t) => {
   const odd = {
-    ...sts('prometheus-x'),
-    metadata: { name: 'prometheus-x', namespace: 'team-a', generation: -1 },
+    ...sts('promcluster-x'),
+    metadata: { name: 'promcluster-x', namespace: 'team-a', generation: -1 },
     spec: { replicas: '3', template: { spec: { containers: [null, { name: 'prometheus', image: 7 }, 'x'] } } },
     status: { replicas: 1.5, readyReplicas: 2, currentRevision: {}, observedGeneration: null }
   } as unknown as KubeObject
@@ -112,14 +112,14 @@ t.test('an observed StatefulSet is read only for fields of the types the API ser
     spec: { replicas: undefined, template: { spec: { containers: [{ name: 'prometheus', image: undefined }] } } },
     status: { observedGeneration: undefined, replicas: undefined, readyReplicas: 2, updatedReplicas: undefined, currentRevision: undefined, updateRevision: undefined }
   })
-  t.same(statefulSetView({ ...sts('prometheus-x'), spec: 'x', status: [] }).spec, { replicas: undefined, template: { spec: { containers: undefined } } })
+  t.same(statefulSetView({ ...sts('promcluster-x'), spec: 'x', status: [] }).spec, { replicas: undefined, template: { spec: { containers: undefined } } })
 })
 
 t.test('stopping sets zero replicas and one retention for deletion and scale-down, on the named StatefulSet only', async (t) => {
-  const mine = { ...sts('prometheus-x'), spec: { replicas: 3, serviceName: 'h', persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Delete', whenScaled: 'Delete' } } }
+  const mine = { ...sts('promcluster-x'), spec: { replicas: 3, serviceName: 'h', persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Delete', whenScaled: 'Delete' } } }
   const other = { ...sts('other'), spec: { replicas: 3 } }
   for (const retention of ['Retain', 'Delete'] as const) {
-    const out = withStatefulSetStopped([desired, mine, other], 'prometheus-x', retention)
+    const out = withStatefulSetStopped([desired, mine, other], 'promcluster-x', retention)
     t.same(out, [desired, { ...mine, spec: { replicas: 0, serviceName: 'h', persistentVolumeClaimRetentionPolicy: { whenDeleted: retention, whenScaled: retention } } }, other], retention)
   }
   t.equal(mine.spec.replicas, 3, 'input not mutated')

@@ -20,7 +20,7 @@ t.test('no StatefulSet yet: creating, not ready, not degraded', async (t) => {
   const s = clusterStatus(input({}))
   const c = byType(s)
   t.match(c, { Ready: { status: 'False', reason: 'Creating' }, Progressing: { status: 'True', reason: 'Creating' }, Degraded: { status: 'False' } })
-  t.equal(s.selector, 'app.kubernetes.io/name=prometheus,app.kubernetes.io/instance=demo')
+  t.equal(s.selector, 'app.kubernetes.io/name=prometheus-cluster,app.kubernetes.io/instance=demo')
   t.equal(s.version, 'v3.13.5')
   t.equal(s.image, IMAGE)
   t.equal(s.promtool, 'promtool 3.13.5', 'which promtool checks the configuration')

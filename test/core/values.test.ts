@@ -5,7 +5,7 @@ import { validateSpec } from '../../src/api/validate.js'
 import { chartValues, defaultPodAntiAffinity } from '../../src/core/values.js'
 
 const spec = (s: Record<string, unknown> = {}) => Value.Default(PrometheusClusterSpec, structuredClone(s)) as PrometheusClusterSpec
-const SELECTOR = { 'app.kubernetes.io/name': 'prometheus', 'app.kubernetes.io/instance': 'x' }
+const SELECTOR = { 'app.kubernetes.io/name': 'prometheus-cluster', 'app.kubernetes.io/instance': 'x' }
 
 t.test('the servers prefer different nodes unless the spec says otherwise, keeping the rest of its affinity', async (t) => {
   t.same(chartValues('x', 'ns', spec()).affinity, { podAntiAffinity: defaultPodAntiAffinity('x') })

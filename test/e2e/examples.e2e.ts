@@ -69,7 +69,7 @@ t.test('resyncs of clusters that are as they should be write no StatefulSet', as
 
 t.test('full.yaml: placement, pod metadata and the external URL are on the stored StatefulSet', async (t) => {
   type Pod = { metadata: { labels: Record<string, string>; annotations: Record<string, string> }; spec: Record<string, unknown> & { containers: { args: string[] }[] } }
-  const sts = await getJson<{ spec: { template: Pod } }>('statefulset', 'prometheus-full-prometheus', '-n', 'ex-full')
+  const sts = await getJson<{ spec: { template: Pod } }>('statefulset', 'promcluster-full-prometheus', '-n', 'ex-full')
   const pod = sts.spec.template
   t.equal(pod.metadata.labels.team, 'platform')
   t.equal(pod.metadata.annotations['example.com/owner'], 'platform-team')
@@ -83,13 +83,13 @@ t.test('full.yaml: placement, pod metadata and the external URL are on the store
 })
 
 t.test('full.yaml: credentials stay in their Secrets, mounted in the pods and read by file', async (t) => {
-  const sts = await getJson<{ spec: { template: { spec: { volumes: { secret?: { secretName: string } }[] } } } }>('statefulset', 'prometheus-full-prometheus', '-n', 'ex-full')
+  const sts = await getJson<{ spec: { template: { spec: { volumes: { secret?: { secretName: string } }[] } } } }>('statefulset', 'promcluster-full-prometheus', '-n', 'ex-full')
   t.same(sts.spec.template.spec.volumes.flatMap((v) => (v.secret ? [v.secret.secretName] : [])), ['alertmanager-credentials', 'mimir-credentials', 'node-exporter-auth'])
-  const cm = await getJson<{ data: Record<string, string> }>('configmap', 'prometheus-full-prometheus-config', '-n', 'ex-full')
+  const cm = await getJson<{ data: Record<string, string> }>('configmap', 'promcluster-full-prometheus-config', '-n', 'ex-full')
   t.match(cm.data['prometheus.yml'], /credentials_file: \/etc\/prometheus\/secrets\/mimir-credentials\/token/)
   const everything = await k('get', 'prometheusclusters,configmaps,statefulsets', '-n', 'ex-full', '-o', 'json')
   for (const value of Object.values(FULL_SECRETS).flatMap((d) => Object.values(d)).filter((v) => v.startsWith('secret-'))) t.notOk(everything.includes(value), 'no secret value outside its Secret')
-  const role = await getJson<{ rules: { resources: string[] }[] }>('role', 'prometheus-full-prometheus', '-n', 'ex-full')
+  const role = await getJson<{ rules: { resources: string[] }[] }>('role', 'promcluster-full-prometheus', '-n', 'ex-full')
   t.notOk(role.rules.some((r) => r.resources.includes('secrets')), 'the servers\' Role reads no Secrets')
 })
 

@@ -81,12 +81,12 @@ t.test('1. spec {} gives the children, Ready pods on the fake node, a Ready stat
   await k('apply', '-n', 'example', '-f', join(ROOT, 'examples', 'simple.yaml'))
   const p = await waitReady('example', 'simple-prometheus-instance', 1)
   t.equal(p.status?.readyReplicas, 1)
-  const base = 'prometheus-simple-prometheus-instance'
+  const base = 'promcluster-simple-prometheus-instance'
   for (const [kind, name] of [['statefulset', base], ['service', base], ['service', `${base}-headless`], ['configmap', `${base}-config`], ['serviceaccount', base], ['role', base], ['rolebinding', base]]) {
     t.equal((await getJson(kind ?? '', name ?? '', '-n', 'example')).metadata.name, name, `${kind} ${name}`)
   }
   t.equal((await claims('example', 'simple-prometheus-instance'))[0]?.status?.phase, 'Bound')
-  const table = await k('get', 'proms', '-n', 'example')
+  const table = await k('get', 'promcluster', '-n', 'example')
   t.match(table, /NAME\s+REPLICAS\s+READY\s+VERSION\s+STATUS\s+AGE/)
   t.match(table, /simple-prometheus-instance\s+1\s+1\s+v3\.\d+\.\d+\s+True/)
 })
@@ -94,10 +94,10 @@ t.test('1. spec {} gives the children, Ready pods on the fake node, a Ready stat
 t.test('2. scaling by editing replicas and by kubectl scale: pods and status follow', async (t) => {
   await k('patch', 'prometheuscluster', 'simple-prometheus-instance', '-n', 'example', '--type=merge', '-p', '{"spec":{"replicas":3}}')
   await waitReady('example', 'simple-prometheus-instance', 3)
-  t.ok(await getJson('pdb', 'prometheus-simple-prometheus-instance', '-n', 'example'), 'a PodDisruptionBudget above one replica')
+  t.ok(await getJson('pdb', 'promcluster-simple-prometheus-instance', '-n', 'example'), 'a PodDisruptionBudget above one replica')
   await k('scale', 'prometheuscluster/simple-prometheus-instance', '-n', 'example', '--replicas=1')
   await waitReady('example', 'simple-prometheus-instance', 1)
-  t.equal((await kTry('get', 'pdb', 'prometheus-simple-prometheus-instance', '-n', 'example')).code, 1, 'the PodDisruptionBudget goes back')
+  t.equal((await kTry('get', 'pdb', 'promcluster-simple-prometheus-instance', '-n', 'example')).code, 1, 'the PodDisruptionBudget goes back')
   t.equal((await claims('example', 'simple-prometheus-instance')).length, 3, 'scaled-down replicas keep their claims (whenScaled: Retain)')
 })
 
@@ -105,7 +105,7 @@ t.test('3. a configuration change reaches the ConfigMap the servers reload, with
   const before = (await readyPods('example', 'simple-prometheus-instance')).map((p) => p.metadata.uid)
   await k('patch', 'prometheuscluster', 'simple-prometheus-instance', '-n', 'example', '--type=merge', '-p', '{"spec":{"scrapeInterval":"15s"}}')
   await waitFor('the new scrape interval in the ConfigMap', async () => {
-    const cm = await getJson<Obj & { data: Record<string, string> }>('configmap', 'prometheus-simple-prometheus-instance-config', '-n', 'example')
+    const cm = await getJson<Obj & { data: Record<string, string> }>('configmap', 'promcluster-simple-prometheus-instance-config', '-n', 'example')
     return /scrape_interval: 15s/.test(cm.data['prometheus.yml'] ?? '')
   })
   t.same((await readyPods('example', 'simple-prometheus-instance')).map((p) => p.metadata.uid), before, 'same pods: Prometheus reloads the file itself')
@@ -120,7 +120,7 @@ let claimUids: string[] = []
 t.test('4. deleting the resource scales its StatefulSet to zero and waits for its pods before the children go; the claims stay Bound', async (t) => {
   const ns = 'example'
   const name = 'simple-prometheus-instance'
-  const sts = `prometheus-${name}`
+  const sts = `promcluster-${name}`
   claimUids = (await claims(ns, name)).map((c) => c.metadata.uid).sort()
   t.equal(claimUids.length, 3)
   // Watches from a list's resourceVersion, started before the delete: every write from here on is
@@ -161,7 +161,7 @@ t.test('5. re-created with the same name, the pods use the same claims', async (
   t.same((await claims('example', 'simple-prometheus-instance')).map((c) => c.metadata.uid).sort(), claimUids)
   const pods = await readyPods('example', 'simple-prometheus-instance')
   const used = pods.flatMap((p) => ((p.spec?.volumes ?? []) as { persistentVolumeClaim?: { claimName: string } }[]).flatMap((v) => (v.persistentVolumeClaim ? [v.persistentVolumeClaim.claimName] : []))).sort()
-  t.same(used, ['data-prometheus-simple-prometheus-instance-0', 'data-prometheus-simple-prometheus-instance-1', 'data-prometheus-simple-prometheus-instance-2'])
+  t.same(used, ['data-promcluster-simple-prometheus-instance-0', 'data-promcluster-simple-prometheus-instance-1', 'data-promcluster-simple-prometheus-instance-2'])
 })
 
 t.test('6. a resource whose spec asks to delete its volumes loses them when deleted', async (t) => {
@@ -188,10 +188,10 @@ t.test('7. an invalid spec is rejected by the API server, naming the field', asy
 t.test('8. with every hook stopped nothing is deleted or changed; when they return, pending changes apply', async (t) => {
   await Promise.all(hooks.map((h) => h.stop()))
   hooks = []
-  const stsBefore = await getJson('statefulset', 'prometheus-simple-prometheus-instance', '-n', 'example')
+  const stsBefore = await getJson('statefulset', 'promcluster-simple-prometheus-instance', '-n', 'example')
   await k('patch', 'prometheuscluster', 'simple-prometheus-instance', '-n', 'example', '--type=merge', '-p', '{"spec":{"replicas":2}}')
   await new Promise((r) => setTimeout(r, 15_000))
-  const stsDuring = await getJson('statefulset', 'prometheus-simple-prometheus-instance', '-n', 'example')
+  const stsDuring = await getJson('statefulset', 'promcluster-simple-prometheus-instance', '-n', 'example')
   t.equal(stsDuring.metadata.uid, stsBefore.metadata.uid)
   t.equal(stsDuring.spec?.replicas, 3, 'unchanged while no hook answers')
   t.equal((await readyPods('example', 'simple-prometheus-instance')).length, 3)
@@ -207,7 +207,7 @@ t.test('9. two hooks behind one address: killing one during a burst of changes l
     if (i === 5) first?.child.kill('SIGKILL')
   }
   await waitFor('the last change in the ConfigMap', async () => {
-    const cm = await getJson<Obj & { data: Record<string, string> }>('configmap', 'prometheus-simple-prometheus-instance-config', '-n', 'example')
+    const cm = await getJson<Obj & { data: Record<string, string> }>('configmap', 'promcluster-simple-prometheus-instance-config', '-n', 'example')
     return /burst: "19"/.test(cm.data['prometheus.yml'] ?? '')
   })
   const p = await prom('example', 'simple-prometheus-instance')

@@ -97,7 +97,7 @@ t.test('the API server refuses the specs the hook refuses, naming the field', as
 
 t.test('a tenant\'s forged annotations and adopted objects never reach beyond the namespace', async (t) => {
   const victim = await getJson('prometheuscluster', 'victim', '-n', NS)
-  const sts = await getJson('statefulset', 'prometheus-victim', '-n', NS)
+  const sts = await getJson('statefulset', 'promcluster-victim', '-n', NS)
   const childrenBefore = (await getJson<List>('statefulsets,services,configmaps,serviceaccounts,roles,rolebindings', '-n', NS, '-l', 'app.kubernetes.io/instance=victim')).items.map((o) => `${String(o.kind)}/${o.metadata.name}/${o.metadata.uid}`).sort()
   const rbacBefore = await rbacSnapshot()
 
@@ -114,16 +114,16 @@ t.test('a tenant\'s forged annotations and adopted objects never reach beyond th
   }
   t.equal((await cluster.kubectl([...TENANT, 'apply', '-f', '-'], { input: JSON.stringify(stranger) })).code, 0, 'the tenant may create the adopted stranger')
   // The cluster's own StatefulSet, its annotation forged to name kube-system and a privileged pod.
-  const forged = { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'prometheus-victim', namespace: 'kube-system' }, spec: { template: { spec: { hostPID: true, containers: [{ name: 'x', image: 'evil', securityContext: { privileged: true } }] } } } }
-  t.equal((await asTenant('annotate', 'statefulset', 'prometheus-victim', '-n', NS, '--overwrite', `${LAST_APPLIED}=${JSON.stringify(forged)}`)).code, 0, 'the tenant may annotate the StatefulSet')
+  const forged = { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'promcluster-victim', namespace: 'kube-system' }, spec: { template: { spec: { hostPID: true, containers: [{ name: 'x', image: 'evil', securityContext: { privileged: true } }] } } } }
+  t.equal((await asTenant('annotate', 'statefulset', 'promcluster-victim', '-n', NS, '--overwrite', `${LAST_APPLIED}=${JSON.stringify(forged)}`)).code, 0, 'the tenant may annotate the StatefulSet')
   // RBAC is out of the tenant's reach to begin with.
-  t.not((await asTenant('annotate', 'rolebinding', 'prometheus-victim', '-n', NS, '--overwrite', `${LAST_APPLIED}={}`)).code, 0, 'the tenant may not annotate the RoleBinding')
+  t.not((await asTenant('annotate', 'rolebinding', 'promcluster-victim', '-n', NS, '--overwrite', `${LAST_APPLIED}={}`)).code, 0, 'the tenant may not annotate the RoleBinding')
   t.not((await asTenant('create', 'rolebinding', 'pwned', '--clusterrole=cluster-admin', '--user=tenant', '-n', NS)).code, 0, 'the tenant may not bind cluster-admin')
 
   // Then the answers that keep the children as they are: paused, then a configuration promtool rejects.
   let sawOutside = false
   const watchOutside = setInterval(() => {
-    void Promise.all([kTry('get', 'configmap', 'pwned', '-n', 'kube-system'), kTry('get', 'statefulset', 'prometheus-victim', '-n', 'kube-system')]).then((rs) => {
+    void Promise.all([kTry('get', 'configmap', 'pwned', '-n', 'kube-system'), kTry('get', 'statefulset', 'promcluster-victim', '-n', 'kube-system')]).then((rs) => {
       if (rs.some((r) => r.code === 0)) sawOutside = true
     })
   }, 500)
@@ -137,13 +137,13 @@ t.test('a tenant\'s forged annotations and adopted objects never reach beyond th
   clearInterval(watchOutside)
 
   t.notOk(sawOutside, 'nothing appeared in kube-system')
-  t.notMatch(readFileSync(cluster.logFile('metacontroller'), 'utf8'), /kube-system\/pwned|kube-system\/prometheus-victim/, 'Metacontroller never acted on kube-system')
+  t.notMatch(readFileSync(cluster.logFile('metacontroller'), 'utf8'), /kube-system\/pwned|kube-system\/promcluster-victim/, 'Metacontroller never acted on kube-system')
   await waitFor('the adopted stranger to be deleted', async () => (await kTry('get', 'configmap', 'pwned', '-n', NS)).code !== 0)
   t.pass('the adopted stranger was left out of the answers, so Metacontroller deleted it')
   t.same(await rbacSnapshot(), rbacBefore, 'no RBAC object anywhere changed')
   const after = (await getJson<List>('statefulsets,services,configmaps,serviceaccounts,roles,rolebindings', '-n', NS, '-l', 'app.kubernetes.io/instance=victim')).items.map((o) => `${String(o.kind)}/${o.metadata.name}/${o.metadata.uid}`).sort()
   t.same(after, childrenBefore, 'the cluster\'s own children are the same objects')
-  const stsAfter = await getJson('statefulset', 'prometheus-victim', '-n', NS)
+  const stsAfter = await getJson('statefulset', 'promcluster-victim', '-n', NS)
   t.same((stsAfter.spec as { template: unknown }).template, (sts.spec as { template: unknown }).template, 'the pod template is unchanged: no privileged container')
 })
 
@@ -157,7 +157,7 @@ t.test('deleting a paused cluster whose spec switched to Retain keeps its claims
   await waitCondition(name, 'Progressing', 'Paused')
   await k('patch', 'prometheuscluster', name, '-n', NS, '--type=merge', '-p', '{"spec":{"storage":{"persistentVolumeClaimRetentionPolicy":{"whenDeleted":"Retain","whenScaled":"Retain"}}}}')
   await k('delete', 'prometheuscluster', name, '-n', NS, '--timeout=120s')
-  await waitFor('the StatefulSet to be gone', async () => (await kTry('get', 'statefulset', `prometheus-${name}`, '-n', NS)).code !== 0)
+  await waitFor('the StatefulSet to be gone', async () => (await kTry('get', 'statefulset', `promcluster-${name}`, '-n', NS)).code !== 0)
   await new Promise((r) => setTimeout(r, 3000))
   const kept = await claims(name)
   t.same(kept.map((c) => c.metadata.uid), before, 'the same claims are still there')

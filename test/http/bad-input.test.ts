@@ -75,11 +75,11 @@ t.test('wrong types and unknown fields in the spec: 200, Degraded InvalidSpec na
   t.equal(await helmStarts(app), 0)
 })
 
-t.test('a name at the 41-character limit renders objects whose names are all valid', async (t) => {
+t.test('a name at the 40-character limit renders objects whose names are all valid', async (t) => {
   const app = await testApp()
   t.teardown(() => app.close())
   const b = body(parentFrom('simple.yaml'))
-  b.parent.metadata.name = `n${'-x'.repeat(20)}`
+  b.parent.metadata.name = `n${'-x'.repeat(19)}x`
   const res = await app.inject({ method: 'POST', url: '/sync', payload: b })
   t.equal(res.statusCode, 200)
   for (const child of res.json<SyncResponse>().children) {
@@ -87,7 +87,7 @@ t.test('a name at the 41-character limit renders objects whose names are all val
     t.ok(name.length <= 63 && /^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(name), `${child.kind} ${name}`)
     if (child.kind === 'StatefulSet') t.ok(name.length <= 52, 'room for the controller-revision-hash suffix')
   }
-  b.parent.metadata.name = `n${'-x'.repeat(20)}y`
+  b.parent.metadata.name = `n${'-x'.repeat(19)}xy`
   t.equal((await app.inject({ method: 'POST', url: '/sync', payload: b })).statusCode, 422)
 })
 

@@ -9,7 +9,7 @@ t.test('customize asks for the cluster\'s StatefulSet by name, in its namespace 
   const res = await app.inject({ method: 'POST', url: '/customize', payload: { controller, parent } })
   t.equal(res.statusCode, 200)
   t.same(res.json(), {
-    relatedResources: [{ apiVersion: 'apps/v1', resource: 'statefulsets', namespace: 'team-a', names: ['prometheus-simple-prometheus-instance'] }]
+    relatedResources: [{ apiVersion: 'apps/v1', resource: 'statefulsets', namespace: 'team-a', names: ['promcluster-simple-prometheus-instance'] }]
   }, 'nothing Metacontroller v2 would reject')
 })
 

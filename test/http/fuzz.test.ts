@@ -101,7 +101,7 @@ function forgedChild(rng: Rng, namespace: string): [string, string, KubeObject] 
   const kind = rng.pick(['ConfigMap', 'StatefulSet', 'RoleBinding', 'Secret', 'Pod', 'ClusterRoleBinding'])
   const apiVersion = { ConfigMap: 'v1', Secret: 'v1', Pod: 'v1', StatefulSet: 'apps/v1', RoleBinding: 'rbac.authorization.k8s.io/v1', ClusterRoleBinding: 'rbac.authorization.k8s.io/v1' }[kind] ?? 'v1'
   const ns = rng.pick([namespace, 'kube-system', 'default', ''])
-  const name = rng.pick(['pwned', 'prometheus-simple-prometheus-instance', 'prometheus-simple-prometheus-instance-config', 'prometheus-full-prometheus'])
+  const name = rng.pick(['pwned', 'promcluster-simple-prometheus-instance', 'promcluster-simple-prometheus-instance-config', 'promcluster-full-prometheus'])
   const forged = { apiVersion, kind, metadata: { name, namespace: 'kube-system' }, roleRef: { kind: 'ClusterRole', name: 'cluster-admin' } }
   const child: KubeObject = {
     apiVersion: rng.next() < 0.8 ? apiVersion : 'v1',

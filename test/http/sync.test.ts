@@ -26,13 +26,13 @@ t.test('sync of spec {}: the children of a one-replica Prometheus, and a status 
   t.same(
     json.children.map((c) => `${c.kind}/${c.metadata.name}`),
     [
-      'ServiceAccount/prometheus-simple-prometheus-instance',
-      'Role/prometheus-simple-prometheus-instance',
-      'RoleBinding/prometheus-simple-prometheus-instance',
-      'ConfigMap/prometheus-simple-prometheus-instance-config',
-      'Service/prometheus-simple-prometheus-instance',
-      'Service/prometheus-simple-prometheus-instance-headless',
-      'StatefulSet/prometheus-simple-prometheus-instance'
+      'ServiceAccount/promcluster-simple-prometheus-instance',
+      'Role/promcluster-simple-prometheus-instance',
+      'RoleBinding/promcluster-simple-prometheus-instance',
+      'ConfigMap/promcluster-simple-prometheus-instance-config',
+      'Service/promcluster-simple-prometheus-instance',
+      'Service/promcluster-simple-prometheus-instance-headless',
+      'StatefulSet/promcluster-simple-prometheus-instance'
     ]
   )
   const sts = json.children.find((c) => c.kind === 'StatefulSet') as KubeObject & { spec: { replicas: number; volumeClaimTemplates: { metadata: { name: string } }[] } }

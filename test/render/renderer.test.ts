@@ -45,7 +45,7 @@ function input(name: string, spec: Record<string, unknown> = {}) {
   const identity = `${name}\0ns\0${JSON.stringify(s)}`
   const build = (): RenderInput => {
     const values = chartValues(name, 'ns', s)
-    return { release: name, namespace: 'ns', statefulSetName: `prometheus-${name}`, values, files: { config: values.config, rules: values.rules } }
+    return { release: name, namespace: 'ns', statefulSetName: `promcluster-${name}`, values, files: { config: values.config, rules: values.rules } }
   }
   return [identity, build] as const
 }
@@ -142,7 +142,7 @@ t.test('stand-in helm whose background job holds its output open: the render end
 t.test('stand-in helm that prints something other than the children: RenderFailed', async (t) => {
   for (const [script, message] of [
     ['echo "kind: Secret\napiVersion: v1\nmetadata: {name: x}"', /Secret.*not a declared child type/],
-    ['echo "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}"', /no StatefulSet named prometheus-g/],
+    ['echo "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}"', /no StatefulSet named promcluster-g/],
     ['echo "a: [unclosed"', /invalid YAML/]
   ] as const) {
     const helmBin = await standIn('helm', script)
