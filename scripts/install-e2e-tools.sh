@@ -38,36 +38,14 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cache="${PCC_CACHE_DIR:-${XDG_CACHE_HOME:-${HOME:?HOME is not set; set PCC_CACHE_DIR}/.cache}/prometheus-cluster-controller}"
-e2e_dir="$cache/e2e"
-bin_dir="$e2e_dir/bin"
-all_components=(kubernetes etcd kwok metacontroller)
-
-log() { printf 'install-e2e-tools: %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-usage() {
-  sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
-}
-
-components=()
-for arg in "$@"; do
-  case "$arg" in
-    --print-bin-dir) [[ $# -eq 1 ]] || die "--print-bin-dir takes no other argument"; printf '%s\n' "$bin_dir"; exit 0 ;;
-    -h|--help) usage; exit 0 ;;
-    kubernetes|etcd|kwok|metacontroller) components+=("$arg") ;;
-    *) usage >&2; die "unknown argument: $arg" ;;
-  esac
-done
-[[ ${#components[@]} -gt 0 ]] || components=("${all_components[@]}")
-wanted() { local c; for c in "${components[@]}"; do [[ "$c" == "$1" ]] && return 0; done; return 1; }
-
-# shellcheck source=scripts/lib/go-tools.sh
-source "$root/scripts/lib/go-tools.sh"
+# shellcheck source=scripts/lib/install.sh
+source "$root/scripts/lib/install.sh"
+tools_dir="$cache/e2e"
+bin_dir="$tools_dir/bin"
+parse_args kubernetes etcd kwok metacontroller -- "$@"
 
 kubernetes_version="$(module_version tools/e2e/kubernetes k8s.io/kubernetes)"
-[[ "$kubernetes_version" =~ ^v1\.([0-9]+)\.[0-9]+$ ]] || die "unexpected Kubernetes version $kubernetes_version in tools/e2e/kubernetes/go.mod"
-kubernetes_minor="${BASH_REMATCH[1]}"
+[[ "$kubernetes_version" =~ ^v1\.[0-9]+\.[0-9]+$ ]] || die "unexpected Kubernetes version $kubernetes_version in tools/e2e/kubernetes/go.mod"
 etcd_version="$(module_version tools/e2e/etcd go.etcd.io/etcd/server/v3)"
 [[ "$etcd_version" =~ ^v3\.[0-9]+\.[0-9]+$ ]] || die "unexpected etcd version $etcd_version in tools/e2e/etcd/go.mod"
 kwok_version="$(module_version tools/e2e/kwok sigs.k8s.io/kwok)"
@@ -80,116 +58,35 @@ metacontroller_version="$(sed -n 's|^ *- https://github.com/metacontroller/metac
 # The commit each release tag names, to check a clone against (git ls-remote --tags).
 declare -A metacontroller_commits=([v4.17.2]=76b818bdc67ba56570abe5f69f714d56c0ff5c52)
 
-kubernetes_dir="$e2e_dir/kubernetes-$kubernetes_version"
+kubernetes_dir="$tools_dir/kubernetes-$kubernetes_version"
 kubernetes_commands=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
-etcd_path="$e2e_dir/etcd-$etcd_version/etcd"
-kwok_path="$e2e_dir/kwok-$kwok_version/kwok"
-metacontroller_dir="$e2e_dir/metacontroller-$metacontroller_version"
+etcd_path="$tools_dir/etcd-$etcd_version/etcd"
+kwok_path="$tools_dir/kwok-$kwok_version/kwok"
+metacontroller_dir="$tools_dir/metacontroller-$metacontroller_version"
 metacontroller_path="$metacontroller_dir/metacontroller"
 metacontroller_manifests="$metacontroller_dir/manifests/production"
 
 find_go_e2e() {
   find_go "the e2e control plane (Kubernetes $kubernetes_version, etcd $etcd_version, kwok $kwok_version, Metacontroller $metacontroller_version)"
-  export CGO_ENABLED=0 GOFLAGS="-mod=readonly -buildvcs=false"
 }
 
-tmp_paths=()
-ticker_pid=""
-cleanup() {
-  [[ -z "$ticker_pid" ]] || kill "$ticker_pid" 2>/dev/null || true
-  [[ ${#tmp_paths[@]} -eq 0 ]] || rm -rf "${tmp_paths[@]}"
-}
-trap cleanup EXIT
-
-elapsed() { local s=$1; printf '%dm%02ds' $((s / 60)) $((s % 60)); }
-
-# build <name> <version> <estimate> <module dir (absolute)> <dest dir> <ldflags> <main package>...
-# Runs one `go build -o <tmp dir>/` for all the packages (they share the compilation of their common
-# dependencies) and prints progress every 30 s: the packages compiled so far (go build -v) out of
-# the packages the commands import. The binaries stay in <tmp dir> for check_version and
-# install_binary; an interrupted or failed build never leaves a binary at <dest dir>.
-build_tmp=""
-build() {
-  local name="$1" version="$2" estimate="$3" module_dir="$4" dest_dir="$5" ldflags="$6"
-  shift 6
-  local start=$SECONDS total status=0 build_log
-  mkdir -p "$dest_dir"
-  build_tmp="$(mktemp -d "$e2e_dir/.$name-$version.tmp.XXXXXX")"
-  tmp_paths+=("$build_tmp")
-  build_log="$build_tmp/build.log"
-  log "building $name $version (first run only, $estimate)..."
-  total="$(cd "$module_dir" && "$go_cmd" list -deps "$@" | wc -l)" \
-    || die "go list failed for $name $version in $module_dir"
-  : >"$build_log"
-  (
-    while sleep 30; do
-      log "  $name: $(elapsed $((SECONDS - start))) elapsed, $(grep -cv '^#' "$build_log" || true)/$total packages compiled (cached ones are not counted)"
-    done
-  ) &
-  ticker_pid=$!
-  (
-    cd "$module_dir"
-    exec "$go_cmd" build -p "${E2E_BUILD_P:-2}" -v -trimpath -ldflags "$ldflags" -o "$build_tmp/" "$@"
-  ) >"$build_log" 2>&1 || status=$?
-  kill "$ticker_pid" 2>/dev/null || true
-  wait "$ticker_pid" 2>/dev/null || true
-  ticker_pid=""
-  if [[ $status -ne 0 ]]; then
-    # go build -v lists package names one a line; errors are the other lines.
-    grep -v '^[A-Za-z0-9._~/-]*$' "$build_log" | tail -n 40 >&2 || true
-    die "building $name $version failed after $(elapsed $((SECONDS - start))) (go build exit $status; output above)"
-  fi
-  log "built $name $version in $(elapsed $((SECONDS - start)))"
-}
-
-# check_version <binary in $build_tmp> <expected glob> <version command...>
-check_version() {
-  local bin="$build_tmp/$1" expected="$2" reported
-  shift 2
-  reported="$("$bin" "$@" 2>&1 | head -n 1)" || true
-  # shellcheck disable=SC2053 # $expected is a glob on purpose
-  [[ "$reported" == $expected ]] || die "${bin##*/} was built but reports version '$reported', expected $expected"
-  log "  ${bin##*/}: $reported"
-}
-
-# install_binary <binary in $build_tmp> <dest dir>
-install_binary() { mv -f "$build_tmp/$1" "$2/$1"; }
-
-# Links $bin_dir/<name> to <target> (relative, so the cache directory can be moved).
-link() {
-  local name="$1" target="$2"
-  mkdir -p "$bin_dir"
-  local rel="../${target#"$e2e_dir/"}"
-  if [[ "$(readlink "$bin_dir/$name" 2>/dev/null || true)" != "$rel" ]]; then
-    ln -sfn "$rel" "$bin_dir/$name"
-  fi
-}
-
-mkdir -p "$e2e_dir"
+mkdir -p "$tools_dir"
 
 if wanted kubernetes; then
   missing=0
   for c in "${kubernetes_commands[@]}"; do [[ -x "$kubernetes_dir/$c" ]] || missing=1; done
   if [[ $missing -eq 1 ]]; then
     find_go_e2e
-    # What hack/lib/version.sh sets for a release, so that `kubectl version`, helm and kwok see
-    # the real server version instead of v0.0.0. buildDate is the release commit's time, which
-    # the module proxy records, so the binaries do not depend on when they were built.
-    build_date="$(cd "$root/tools/e2e/kubernetes" && "$go_cmd" list -m -f '{{.Time.UTC.Format "2006-01-02T15:04:05Z"}}' k8s.io/kubernetes)"
-    ldflags="-s -w"
-    for p in k8s.io/client-go/pkg/version k8s.io/component-base/version; do
-      ldflags+=" -X $p.gitVersion=$kubernetes_version -X $p.gitMajor=1 -X $p.gitMinor=$kubernetes_minor"
-      ldflags+=" -X $p.gitTreeState=clean -X $p.buildDate=$build_date"
-    done
+    ldflags="$(kubernetes_ldflags "$kubernetes_version")"
     pkgs=()
     for c in "${kubernetes_commands[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$c"); done
     build kubernetes "$kubernetes_version" "~5 min and ~2 GiB of memory on 2 cores" \
-      "$root/tools/e2e/kubernetes" "$kubernetes_dir" "$ldflags" "${pkgs[@]}"
+      tools/e2e/kubernetes "$ldflags" "${pkgs[@]}"
     for c in kube-apiserver kube-controller-manager kube-scheduler; do
       check_version "$c" "Kubernetes $kubernetes_version" --version
     done
     check_version kubectl "Client Version: $kubernetes_version" version --client
-    for c in "${kubernetes_commands[@]}"; do install_binary "$c" "$kubernetes_dir"; done
+    install_binaries "$kubernetes_dir" "${kubernetes_commands[@]}"
   fi
   for c in "${kubernetes_commands[@]}"; do link "$c" "$kubernetes_dir/$c"; done
 fi
@@ -197,13 +94,13 @@ fi
 if wanted etcd; then
   if [[ ! -x "$etcd_path" ]]; then
     find_go_e2e
-    build etcd "$etcd_version" "~30 s" "$root/tools/e2e/etcd" "${etcd_path%/*}" \
+    build etcd "$etcd_version" "~30 s" tools/e2e/etcd \
       "-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=$etcd_version" go.etcd.io/etcd/server/v3
     # The main package is the module root: go build names the binary after the path element before
     # the major version suffix, "server".
     mv "$build_tmp/server" "$build_tmp/etcd"
     check_version etcd "etcd Version: ${etcd_version#v}" --version
-    install_binary etcd "${etcd_path%/*}"
+    install_binaries "${etcd_path%/*}" etcd
   fi
   link etcd "$etcd_path"
 fi
@@ -233,10 +130,10 @@ write_kwok_stages() {
 if wanted kwok; then
   if [[ ! -x "$kwok_path" ]]; then
     find_go_e2e
-    build kwok "$kwok_version" "~1 min" "$root/tools/e2e/kwok" "${kwok_path%/*}" \
+    build kwok "$kwok_version" "~1 min" tools/e2e/kwok \
       "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${kwok_version#v}" sigs.k8s.io/kwok/cmd/kwok
     check_version kwok "*${kwok_version#v}*" --version
-    install_binary kwok "${kwok_path%/*}"
+    install_binaries "${kwok_path%/*}" kwok
   fi
   if [[ ! -f "${kwok_path%/*}/stages.yaml" ]]; then
     find_go_e2e
@@ -286,12 +183,12 @@ metacontroller_source() {
 if wanted metacontroller; then
   if [[ ! -x "$metacontroller_path" || ! -f "$metacontroller_manifests/metacontroller-crds-v1.yaml" ]]; then
     find_go_e2e
-    src_tmp="$(mktemp -d "$e2e_dir/.metacontroller-src.tmp.XXXXXX")"
+    src_tmp="$(mktemp -d "$tools_dir/.metacontroller-src.tmp.XXXXXX")"
     tmp_paths+=("$src_tmp")
     src="$(metacontroller_source "$src_tmp")"
     [[ -f "$src/manifests/production/metacontroller-crds-v1.yaml" ]] \
       || die "$src has no manifests/production/metacontroller-crds-v1.yaml"
-    build metacontroller "$metacontroller_version" "~3 min" "$src" "$metacontroller_dir" \
+    build metacontroller "$metacontroller_version" "~3 min" "$src" \
       "-s -w -X main.version=$metacontroller_version" ./pkg/cmd/metacontroller
     # It has no --version: it logs its version first, then fails on the kubeconfig that is not there.
     check_version metacontroller "*Configuration information*version*$metacontroller_version*" \
@@ -302,7 +199,7 @@ if wanted metacontroller; then
     mkdir -p "$metacontroller_manifests"
     cp "$src"/manifests/production/*.yaml "$metacontroller_manifests/"
     chmod u+w "$metacontroller_manifests"/*.yaml
-    install_binary metacontroller "$metacontroller_dir"
+    install_binaries "$metacontroller_dir" metacontroller
   fi
   link metacontroller "$metacontroller_path"
 fi

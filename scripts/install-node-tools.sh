@@ -37,39 +37,17 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cache="${PCC_CACHE_DIR:-${XDG_CACHE_HOME:-${HOME:?HOME is not set; set PCC_CACHE_DIR}/.cache}/prometheus-cluster-controller}"
-node_dir="$cache/node"
-bin_dir="$node_dir/bin"
-all_components=(runtime kubelet cni prometheus images)
+# shellcheck source=scripts/lib/install.sh
+source "$root/scripts/lib/install.sh"
+tools_dir="$cache/node"
+bin_dir="$tools_dir/bin"
+parse_args runtime kubelet cni prometheus images -- "$@"
 cni_plugins=(main/bridge ipam/host-local meta/portmap main/loopback)
 # Bump when build_image or what goes into an image changes, so cached archives are rebuilt.
 image_revision=1
 
-log() { printf 'install-node-tools: %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-usage() {
-  sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
-}
-
-components=()
-for arg in "$@"; do
-  case "$arg" in
-    --print-bin-dir) [[ $# -eq 1 ]] || die "--print-bin-dir takes no other argument"; printf '%s\n' "$bin_dir"; exit 0 ;;
-    -h|--help) usage; exit 0 ;;
-    runtime|kubelet|cni|prometheus|images) components+=("$arg") ;;
-    *) usage >&2; die "unknown argument: $arg" ;;
-  esac
-done
-[[ ${#components[@]} -gt 0 ]] || components=("${all_components[@]}")
-wanted() { local c; for c in "${components[@]}"; do [[ "$c" == "$1" ]] && return 0; done; return 1; }
-
-# shellcheck source=scripts/lib/go-tools.sh
-source "$root/scripts/lib/go-tools.sh"
-
 kubernetes_version="$(module_version tools/e2e/kubernetes k8s.io/kubernetes)"
-[[ "$kubernetes_version" =~ ^v1\.([0-9]+)\.[0-9]+$ ]] || die "unexpected Kubernetes version $kubernetes_version in tools/e2e/kubernetes/go.mod"
-kubernetes_minor="${BASH_REMATCH[1]}"
+[[ "$kubernetes_version" =~ ^v1\.[0-9]+\.[0-9]+$ ]] || die "unexpected Kubernetes version $kubernetes_version in tools/e2e/kubernetes/go.mod"
 cni_version="$(module_version tools/node/cni github.com/containernetworking/plugins)"
 [[ "$cni_version" =~ ^v1\.[0-9]+\.[0-9]+$ ]] || die "unexpected CNI plugins version $cni_version in tools/node/cni/go.mod"
 
@@ -101,74 +79,16 @@ values_image="$(awk '$1 == "image:" { print $2; exit }' "$root/charts/prometheus
 pause_key="$(cd "$root/images/pause" && cat go.mod main.go | sha256sum | cut -c1-12)"
 pause_image="localhost/prometheus-cluster-controller/pause:$pause_key"
 
-kubelet_path="$node_dir/kubernetes-$kubernetes_version/kubelet"
-cni_dir="$node_dir/cni-$cni_version"
-prometheus_path="$node_dir/prometheus-$prometheus_version/prometheus"
-pause_path="$node_dir/pause-$pause_key/pause"
-images_dir="$node_dir/images"
+kubelet_path="$tools_dir/kubernetes-$kubernetes_version/kubelet"
+cni_dir="$tools_dir/cni-$cni_version"
+prometheus_path="$tools_dir/prometheus-$prometheus_version/prometheus"
+pause_path="$tools_dir/pause-$pause_key/pause"
+images_dir="$tools_dir/images"
 pause_archive="$images_dir/pause-$pause_key-r$image_revision.tar"
 prometheus_archive="$images_dir/prometheus-$prometheus_version-r$image_revision.tar"
 
-tmp_paths=()
-cleanup() { [[ ${#tmp_paths[@]} -eq 0 ]] || rm -rf "${tmp_paths[@]}"; }
-trap cleanup EXIT
-
-elapsed() { local s=$1; printf '%dm%02ds' $((s / 60)) $((s % 60)); }
-
 find_go_node() {
   find_go "the e2e suite's real node (kubelet $kubernetes_version, CNI plugins $cni_version, prometheus $prometheus_version)"
-  export CGO_ENABLED=0 GOFLAGS="-mod=readonly -buildvcs=false"
-}
-
-# build <name> <version> <estimate> <module dir> <dest dir> <ldflags> <main package>...
-# One `go build -o <tmp dir>/` for all the packages; the binaries are moved into <dest dir> only
-# once every one of them is built and checked, so a failed build never leaves a binary there.
-build_tmp=""
-build() {
-  local name="$1" version="$2" estimate="$3" module_dir="$4" dest_dir="$5" ldflags="$6"
-  shift 6
-  local start=$SECONDS status=0
-  mkdir -p "$node_dir"
-  build_tmp="$(mktemp -d "$node_dir/.$name-$version.tmp.XXXXXX")"
-  tmp_paths+=("$build_tmp")
-  log "building $name $version (first run only, $estimate)..."
-  (
-    cd "$root/$module_dir"
-    exec "$go_cmd" build -p "${E2E_BUILD_P:-2}" -trimpath -ldflags "$ldflags" -o "$build_tmp/" "$@"
-  ) >"$build_tmp/build.log" 2>&1 || status=$?
-  if [[ $status -ne 0 ]]; then
-    tail -n 40 "$build_tmp/build.log" >&2 || true
-    die "building $name $version failed after $(elapsed $((SECONDS - start))) (go build exit $status; output above)"
-  fi
-  log "built $name $version in $(elapsed $((SECONDS - start)))"
-}
-
-# check_version <binary in $build_tmp> <expected glob> <version command...>
-check_version() {
-  local bin="$build_tmp/$1" expected="$2" reported
-  shift 2
-  reported="$("$bin" "$@" 2>&1 | head -n 1)" || true
-  # shellcheck disable=SC2053 # $expected is a glob on purpose
-  [[ "$reported" == $expected ]] || die "${bin##*/} was built but reports version '$reported', expected $expected"
-  log "  ${bin##*/}: $reported"
-}
-
-# install_binaries <dest dir> <binary in $build_tmp>...
-install_binaries() {
-  local dest="$1" b
-  shift
-  mkdir -p "$dest"
-  for b in "$@"; do mv -f "$build_tmp/$b" "$dest/$b"; done
-}
-
-# Links $bin_dir/<name> to <target> (relative, so the cache directory can be moved).
-link() {
-  local name="$1" target="$2"
-  mkdir -p "$bin_dir"
-  local rel="../${target#"$node_dir/"}"
-  if [[ "$(readlink "$bin_dir/$name" 2>/dev/null || true)" != "$rel" ]]; then
-    ln -sfn "$rel" "$bin_dir/$name"
-  fi
 }
 
 # build_image <reference> <rootfs dir> <image config JSON (the "config" object)> <dest archive>
@@ -196,7 +116,7 @@ build_image() {
   log "  $ref: $dest ($(du -h "$dest" | cut -f1))"
 }
 
-mkdir -p "$node_dir"
+mkdir -p "$tools_dir"
 
 if wanted runtime; then
   start=$SECONDS
@@ -218,15 +138,9 @@ fi
 if wanted kubelet; then
   if [[ ! -x "$kubelet_path" ]]; then
     find_go_node
-    # The ldflags of scripts/install-e2e-tools.sh (what hack/lib/version.sh sets for a release).
-    build_date="$(cd "$root/tools/e2e/kubernetes" && "$go_cmd" list -m -f '{{.Time.UTC.Format "2006-01-02T15:04:05Z"}}' k8s.io/kubernetes)"
-    ldflags="-s -w"
-    for p in k8s.io/client-go/pkg/version k8s.io/component-base/version; do
-      ldflags+=" -X $p.gitVersion=$kubernetes_version -X $p.gitMajor=1 -X $p.gitMinor=$kubernetes_minor"
-      ldflags+=" -X $p.gitTreeState=clean -X $p.buildDate=$build_date"
-    done
+    ldflags="$(kubernetes_ldflags "$kubernetes_version")"
     build kubelet "$kubernetes_version" "~20 s after scripts/install-e2e-tools.sh, whose build cache it shares" \
-      tools/e2e/kubernetes "${kubelet_path%/*}" "$ldflags" k8s.io/kubernetes/cmd/kubelet
+      tools/e2e/kubernetes "$ldflags" k8s.io/kubernetes/cmd/kubelet
     check_version kubelet "Kubernetes $kubernetes_version" --version
     install_binaries "${kubelet_path%/*}" kubelet
   fi
@@ -238,7 +152,7 @@ if wanted cni; then
     find_go_node
     pkgs=()
     for p in "${cni_plugins[@]}"; do pkgs+=("github.com/containernetworking/plugins/plugins/$p"); done
-    build cni-plugins "$cni_version" "~35 s" tools/node/cni "$cni_dir" \
+    build cni-plugins "$cni_version" "~35 s" tools/node/cni \
       "-s -w -X github.com/containernetworking/plugins/pkg/utils/buildversion.BuildVersion=$cni_version" "${pkgs[@]}"
     # CNI_COMMAND=VERSION prints the supported spec versions; `bridge --version`-like flags do not exist.
     for p in "${cni_plugins[@]}"; do
@@ -255,7 +169,7 @@ if wanted prometheus; then
   if [[ ! -x "$prometheus_path" ]]; then
     find_go_node
     build prometheus "$prometheus_version" "~2 min after promtool's build, whose build cache it shares" \
-      tools/node/prometheus "${prometheus_path%/*}" "-s -w \
+      tools/node/prometheus "-s -w \
       -X github.com/prometheus/common/version.Version=${prometheus_version#v} \
       -X github.com/prometheus/common/version.Revision=$prometheus_module_version \
       -X github.com/prometheus/common/version.Branch=release \
@@ -272,7 +186,7 @@ if wanted images; then
   if [[ ! -x "$pause_path" ]]; then
     find_go_node
     # go build names the binary after the module path's last element: pause.
-    build pause "$pause_key" "a few seconds" images/pause "${pause_path%/*}" "-s -w" .
+    build pause "$pause_key" "a few seconds" images/pause "-s -w" .
     install_binaries "${pause_path%/*}" pause
   fi
   mkdir -p "$images_dir"
