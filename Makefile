@@ -1,6 +1,8 @@
 # prometheus-cluster-controller: `make help` lists the targets.
-# helm and promtool are built once into a per-user cache (scripts/install-tools.sh) and put first
-# on PATH for every recipe; HELM_BIN and PROMTOOL_BIN point at them unless already set.
+# Node.js (the exact version in .nvmrc, from the npm registry: scripts/install-nodejs.sh) and helm
+# and promtool (built by scripts/install-tools.sh) are installed once into a per-user cache and put
+# first on PATH for every recipe, so node, npm, npx, tsx and tap always run on the pinned Node;
+# HELM_BIN and PROMTOOL_BIN point at helm and promtool unless already set.
 
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
@@ -11,7 +13,14 @@ TOOLS_BIN := $(shell scripts/install-tools.sh --print-bin-dir)
 ifeq ($(TOOLS_BIN),)
 $(error scripts/install-tools.sh --print-bin-dir printed nothing)
 endif
-export PATH := $(TOOLS_BIN):$(PATH)
+# Reads .nvmrc only; the node there is installed by the nodejs target, on demand.
+NODE_BIN := $(shell scripts/install-nodejs.sh --print-bin-dir)
+ifeq ($(NODE_BIN),)
+$(error scripts/install-nodejs.sh --print-bin-dir printed nothing)
+endif
+NODE_VERSION := $(patsubst node-v%,%,$(notdir $(patsubst %/bin,%,$(NODE_BIN))))
+NODE_MODULES_STAMP := node_modules/.stamp-node-v$(NODE_VERSION)
+export PATH := $(NODE_BIN):$(TOOLS_BIN):$(PATH)
 HELM_BIN ?= $(TOOLS_BIN)/helm
 PROMTOOL_BIN ?= $(TOOLS_BIN)/promtool
 export HELM_BIN PROMTOOL_BIN
@@ -30,12 +39,19 @@ CERTS_DIR := $(patsubst %/,%,$(KUSTOMIZE_DIR))/controller/certs
 help: ## List the targets
 	@printf 'Usage: make <target> [VAR=value]\n\nTargets:\n'
 	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z0-9_-]+:.*## / { printf "  %-15s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
-	@printf '\nhelm and promtool: %s (HELM_BIN, PROMTOOL_BIN)\n' '$(TOOLS_BIN)'
+	@printf '\nNode.js %s (.nvmrc): %s\nhelm and promtool: %s (HELM_BIN, PROMTOOL_BIN)\n' '$(NODE_VERSION)' '$(NODE_BIN)' '$(TOOLS_BIN)'
 
 .PHONY: dependencies
-dependencies: node_modules/.stamp tools ## Install npm packages (npm ci) and build helm + promtool
+dependencies: nodejs $(NODE_MODULES_STAMP) tools ## Install Node.js (.nvmrc), the npm packages (npm ci), and build helm + promtool
 
-node_modules/.stamp: package-lock.json
+.PHONY: nodejs
+nodejs: ## Install the Node.js of .nvmrc and its npm from the npm registry into the cache (first run only)
+	scripts/install-nodejs.sh >/dev/null
+
+# npm ci runs again when package-lock.json or the Node version changes: the stamp is named after
+# the version, and npm ci empties node_modules, old stamps with it, so nothing installed under
+# another Node stays.
+$(NODE_MODULES_STAMP): package-lock.json | nodejs
 	npm ci
 	touch $@
 
@@ -45,6 +61,7 @@ tools: ## Build the pinned helm and promtool into the cache (first run only)
 
 .PHONY: test
 test: dependencies ## Typecheck, lint, helm lint the charts and run the test suite (npm test)
+	@echo "node $$(node --version) ($$(command -v node)), npm $$(npm --version)"
 	npm test
 
 .PHONY: run
