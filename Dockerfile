@@ -19,7 +19,7 @@ RUN --mount=type=cache,target=/go/pkg/mod \
  && /out/helm version --short && /out/promtool --version
 
 # --- the hook: TypeScript compiled to dist/, then only the production dependencies kept.
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
@@ -27,12 +27,13 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src/ src/
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
-# --- runtime. node:20-bookworm-slim rather than distroless nodejs20: it is the exact Node binary and
+# --- runtime. node:24-bookworm-slim rather than distroless nodejs24: it is the exact Node binary and
 # Debian release node_modules were installed and pruned with in the build stage, `node dist/server.js`
 # runs as written, and a shell is there for `kubectl exec` when debugging a render. helm and promtool
 # are static (CGO_ENABLED=0) and need nothing from the base image, so moving to
-# gcr.io/distroless/nodejs20-debian12 later only means changing this FROM and CMD (its entrypoint is node).
-FROM node:20-bookworm-slim
+# gcr.io/distroless/nodejs24-debian12 later only means changing this FROM and CMD (its entrypoint is node).
+# Node 24 is the major of .nvmrc, the exact version make and the tests run.
+FROM node:24-bookworm-slim
 WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
