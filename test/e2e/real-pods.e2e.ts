@@ -227,6 +227,10 @@ t.test('a configuration promtool rejects never reaches the running server', asyn
     return c?.status === 'True' && c
   })
   t.equal(degraded.reason, 'InvalidConfiguration', degraded.message)
+  // The why is in the status conditions, which `kubectl describe` prints; the hook keeps no events.
+  const described = await k('describe', 'prometheuscluster', name, '-n', ns)
+  t.match(described, /Reason:\s+InvalidConfiguration\n\s+Status:\s+True\n\s+Type:\s+Degraded\n/, 'kubectl describe shows the Degraded condition and its reason')
+  t.ok(described.includes(degraded.message.split('\n')[0] ?? '\0'), `kubectl describe shows promtool's message: ${degraded.message}`)
   // Longer than a change took to reach the server above: had it been written, it would be running.
   await new Promise((r) => setTimeout(r, 35_000))
   t.equal(await renderedConfig(pod), configMapBefore, 'the ConfigMap keeps the last good configuration')
