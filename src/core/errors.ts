@@ -5,13 +5,16 @@
 // - BusyError: the hook cannot take the call now. It answers 429 with Retry-After and writes
 //   nothing; Metacontroller calls again.
 
-export type ErrorCode =
-  | 'InvalidRequest' // the hook body does not match Metacontroller's contract
-  | 'InvalidSpec' // the parent's spec does not match the spec schema (reported in its status)
-  | 'InvalidConfiguration' // Prometheus would reject the configuration or rules
-  | 'RenderFailed' // helm failed or produced something unusable
-  | 'RenderTimeout' // helm or promtool ran past the render timeout
-  | 'ToolMissing' // helm or promtool cannot be executed
+export const ERROR_CODES = [
+  'InvalidRequest', // the hook body does not match Metacontroller's contract (answered 400/422, never in a status)
+  'InvalidSpec', // the parent's spec does not match the spec schema (reported in its status)
+  'InvalidConfiguration', // Prometheus would reject the configuration or rules
+  'RenderFailed', // helm failed or produced something unusable
+  'RenderTimeout', // helm or promtool ran past the render timeout
+  'ToolMissing' // helm or promtool cannot be executed
+] as const
+
+export type ErrorCode = (typeof ERROR_CODES)[number]
 
 export class HookError extends Error {
   readonly code: ErrorCode

@@ -3,7 +3,7 @@
 // same bytes and the status write Metacontroller makes does not trigger an endless resync.
 import type { PrometheusClusterSpec } from '../api/spec.js'
 import type { Condition, ConditionType, PrometheusClusterStatus } from '../api/status.js'
-import type { ErrorCode } from './errors.js'
+import { ERROR_CODES, type ErrorCode } from './errors.js'
 import { selectorString } from './names.js'
 import { imageOf } from './values.js'
 
@@ -37,6 +37,12 @@ export interface StatusInput {
 }
 
 type Verdict = Pick<Condition, 'status' | 'reason' | 'message'>
+
+/**
+ * Every reason the Degraded condition can give: AsExpected, or the code of what kept the children
+ * as they were. A fixed set, decided here and in errors.ts, never by the resource: metrics label by it.
+ */
+export const DEGRADED_REASONS = ['AsExpected', ...ERROR_CODES.filter((code) => code !== 'InvalidRequest')] as const
 
 /** The image of the StatefulSet's prometheus container, if the StatefulSet says. */
 function runningImage(sts: ObservedStatefulSet | undefined): string | undefined {

@@ -38,6 +38,7 @@ export const hookRoutes: FastifyPluginAsyncTypebox<HookRoutesOptions> = async (a
       // The deadline counts from the request's arrival, so time spent receiving the body counts too.
       const deadline = Date.now() - reply.elapsedTime + deps.deadlineMs
       const answer = hook === 'finalize' ? finalize(request.body, spec, deps) : await sync(request.body, spec, deps, log, deadline)
+      if (hook === 'sync') metrics.syncAnswered(answer.status)
       return reply.type('application/json; charset=utf-8').send(answerJson(answer))
     })
   }

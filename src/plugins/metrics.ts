@@ -1,13 +1,25 @@
 // Prometheus metrics of the hook itself, served at GET /metrics: hook calls by outcome and latency,
-// render time, render cache lookups, and helm/promtool processes running and started.
+// sync answers by the reason of their Degraded condition, render time, render cache lookups, and
+// helm/promtool processes running and started.
 import fp from 'fastify-plugin'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import type { PrometheusClusterStatus } from '../api/status.js'
+import { DEGRADED_REASONS } from '../core/status.js'
 import type { RenderObserver } from '../render/renderer.js'
+
+/** The label of a Degraded reason not in DEGRADED_REASONS: the label set stays fixed whatever a status says. */
+export const OTHER_REASON = 'Other'
 
 export interface HookMetrics {
   registry: Registry
   requests: Counter<'hook' | 'code'>
   requestDuration: Histogram<'hook'>
+  /**
+   * Counts one 200 answer to /sync by the reason of the Degraded condition it writes. The hook keeps
+   * no state, so this is how Degraded clusters reach an alert: every cluster is synced at least
+   * once per resync period, so a Degraded one keeps this counter growing under its reason.
+   */
+  syncAnswered(status: PrometheusClusterStatus): void
   observer: RenderObserver
   setCacheEntries(read: () => number): void
 }
@@ -22,6 +34,12 @@ export function createMetrics(): HookMetrics {
     help: 'Time to answer a hook call.',
     labelNames: ['hook'] as const,
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry]
+  })
+  const syncAnswers = new Counter({
+    name: 'pcc_sync_answers_total',
+    help: `Sync answers by the reason of the Degraded condition they write: AsExpected, or why the children were kept as they are (${DEGRADED_REASONS.filter((r) => r !== 'AsExpected').join(', ')}). Calls answered 429 or 5xx write no status and are not counted.`,
+    labelNames: ['reason'] as const,
     registers: [registry]
   })
   const renderDuration = new Histogram({
@@ -60,10 +78,16 @@ export function createMetrics(): HookMetrics {
   }
   for (const outcome of ['hit', 'miss', 'shared']) cacheLookups.inc({ outcome }, 0)
   for (const outcome of ['hit', 'miss']) checkLookups.inc({ outcome }, 0)
+  for (const reason of DEGRADED_REASONS) syncAnswers.inc({ reason }, 0)
+  const known = new Set<string>(DEGRADED_REASONS)
   return {
     registry,
     requests,
     requestDuration,
+    syncAnswered(status) {
+      const reason = status.conditions.find((c) => c.type === 'Degraded')?.reason ?? ''
+      syncAnswers.inc({ reason: known.has(reason) ? reason : OTHER_REASON })
+    },
     observer: {
       cache: (outcome) => cacheLookups.inc({ outcome }),
       check: (outcome) => checkLookups.inc({ outcome }),

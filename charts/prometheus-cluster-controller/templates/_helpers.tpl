@@ -62,3 +62,25 @@ clientTLS:
     name: {{ include "pcc.clientSecret" . }}
     namespace: {{ .Release.Namespace }}
 {{- end -}}
+
+{{/*
+Monitoring of the hook: the Service the ServiceMonitor selects (the plain-HTTP
+ops port only), its labels, and the matchers that pick the hook's series in
+the alerts (job is the Service's name: prometheus-operator's default).
+*/}}
+{{- define "pcc.metricsService" -}}prometheus-cluster-controller-metrics{{- end -}}
+
+{{- define "pcc.metricsLabels" -}}
+app.kubernetes.io/name: prometheus-cluster-controller
+app.kubernetes.io/component: metrics
+app.kubernetes.io/part-of: prometheus-cluster-controller
+{{- end -}}
+
+{{- define "pcc.ruleSelector" -}}
+{{- .Values.prometheusRule.selector | default (printf "job=%q,namespace=%q" (include "pcc.metricsService" .) .Release.Namespace) -}}
+{{- end -}}
+
+{{/* Labels of a monitoring object: the chart's, then the user's (`labels`) for any other key. */}}
+{{- define "pcc.monitoringObjectLabels" -}}
+{{- toYaml (merge (dict) (include "pcc.metricsLabels" .root | fromYaml) (.labels | default dict)) -}}
+{{- end -}}
