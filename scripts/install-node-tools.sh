@@ -8,10 +8,13 @@
 #   - CNI plugins bridge, host-local, portmap and loopback from the wrapper module tools/node/cni;
 #   - prometheus from the wrapper module tools/node/prometheus: the module version promtool comes
 #     from (tools/promtool), which must be the chart's default image tag;
-#   - images as docker-archive tarballs for `ctr images import`: a pause (pod sandbox) image from
-#     images/pause, and a Prometheus image named exactly as the chart's default image
+#   - images as docker-archive tarballs for `ctr images import` (scripts/lib/image.sh): a pause (pod
+#     sandbox) image from images/pause, a Prometheus image named exactly as the chart's default image
 #     (DEFAULT_IMAGE_REPOSITORY:DEFAULT_VERSION in src/api/spec.ts), holding /bin/prometheus as
-#     entrypoint and an empty /prometheus owned by 65534, so the rendered StatefulSet runs unchanged.
+#     entrypoint and an empty /prometheus owned by 65534, so the rendered StatefulSet runs unchanged,
+#     and a Metacontroller image named as its release manifests name it, holding the binary
+#     scripts/install-e2e-tools.sh builds (run first if that binary is missing), so its release
+#     StatefulSet runs unchanged too.
 # The go.sum files of the wrapper modules pin (and checksum-verify) every module in the binaries.
 #
 # Everything lands in a per-user cache outside the checkout, keyed by version:
@@ -19,10 +22,11 @@
 #   $cache/node/prometheus-<version>/prometheus, $cache/node/pause-<source digest>/pause,
 #   $cache/node/images/*.tar
 # with $cache/node/bin holding links to them (kubelet, prometheus, cni/) and images.json, which
-# names each image and its archive (relative to the bin dir) and the sandbox image.
+# names each image and its archive (relative to the bin dir), the sandbox image and the
+# Metacontroller image (imported only by the scenarios that install Metacontroller in the cluster).
 # The first run builds: measured on 2 cores, after make e2e-tools and make tools (whose Go build
 # cache kubelet and prometheus share), kubelet takes about 20 s, prometheus about 2 min, the CNI
-# plugins about 35 s, the images 2 s, and apt-get about 11 s. Later runs only check that the files
+# plugins about 35 s, the three images about 3 s, and apt-get about 11 s. Later runs only check that the files
 # exist (0.1 s). Bumping a version in a wrapper module's go.mod builds the new one.
 #
 #   scripts/install-node-tools.sh                  install what is missing, print the bin dir at the end
@@ -39,12 +43,14 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=scripts/lib/install.sh
 source "$root/scripts/lib/install.sh"
+# shellcheck source=scripts/lib/image.sh
+source "$root/scripts/lib/image.sh"
 tools_dir="$cache/node"
 bin_dir="$tools_dir/bin"
 parse_args runtime kubelet cni prometheus images -- "$@"
 cni_plugins=(main/bridge ipam/host-local meta/portmap main/loopback)
 # Bump when build_image or what goes into an image changes, so cached archives are rebuilt.
-image_revision=1
+image_revision=2
 
 kubernetes_version="$(module_version tools/e2e/kubernetes k8s.io/kubernetes)"
 [[ "$kubernetes_version" =~ ^v1\.[0-9]+\.[0-9]+$ ]] || die "unexpected Kubernetes version $kubernetes_version in tools/e2e/kubernetes/go.mod"
@@ -89,31 +95,6 @@ prometheus_archive="$images_dir/prometheus-$prometheus_version-r$image_revision.
 
 find_go_node() {
   find_go "the e2e suite's real node (kubelet $kubernetes_version, CNI plugins $cni_version, prometheus $prometheus_version)"
-}
-
-# build_image <reference> <rootfs dir> <image config JSON (the "config" object)> <dest archive>
-# Writes a docker-archive (what `docker save` writes and `ctr images import` reads): one layer, the
-# tar of <rootfs dir> with its owners and modes as they are; an image config naming that layer by
-# digest; a manifest.json naming the reference. Timestamps are fixed, entries sorted: the same
-# inputs give the same bytes.
-build_image() {
-  local ref="$1" rootfs="$2" config="$3" dest="$4" work diff_id config_id entries
-  work="$(mktemp -d "$images_dir/.image.tmp.XXXXXX")"
-  tmp_paths+=("$work")
-  local tar_flags=(--sort=name --mtime=@0 --numeric-owner --format=posix --pax-option=delete=atime,delete=ctime)
-  mapfile -t entries < <(cd "$rootfs" && ls -A | LC_ALL=C sort)
-  tar "${tar_flags[@]}" -C "$rootfs" -cf "$work/layer.tar" "${entries[@]}"
-  diff_id="$(sha256sum "$work/layer.tar" | cut -d' ' -f1)"
-  mkdir "$work/$diff_id"
-  mv "$work/layer.tar" "$work/$diff_id/layer.tar"
-  printf '{"architecture":"amd64","os":"linux","created":"1970-01-01T00:00:00Z","config":%s,"rootfs":{"type":"layers","diff_ids":["sha256:%s"]},"history":[{"created":"1970-01-01T00:00:00Z","created_by":"scripts/install-node-tools.sh"}]}' \
-    "$config" "$diff_id" >"$work/config.json"
-  config_id="$(sha256sum "$work/config.json" | cut -d' ' -f1)"
-  mv "$work/config.json" "$work/$config_id.json"
-  printf '[{"Config":"%s.json","RepoTags":["%s"],"Layers":["%s/layer.tar"]}]' "$config_id" "$ref" "$diff_id" >"$work/manifest.json"
-  tar "${tar_flags[@]}" --owner=0 --group=0 -C "$work" -cf "$work/image.tar" manifest.json "$config_id.json" "$diff_id"
-  mv -f "$work/image.tar" "$dest"
-  log "  $ref: $dest ($(du -h "$dest" | cut -f1))"
 }
 
 mkdir -p "$tools_dir"
@@ -198,8 +179,7 @@ if wanted images; then
     # The sandbox image: /pause and nothing else.
     mkdir -p "$rootfs/pause-image"
     install -m 0755 "$pause_path" "$rootfs/pause-image/pause"
-    build_image "$pause_image" "$rootfs/pause-image" \
-      '{"Entrypoint":["/pause"],"User":"65535:65535"}' "$pause_archive"
+    build_image "$pause_image" '{"Entrypoint":["/pause"],"User":"65535:65535"}' "$pause_archive" "$rootfs/pause-image"
     # Prometheus as the upstream image runs it: /bin/prometheus, nobody, working directory and
     # volume /prometheus (empty, owned by 65534), the config file's directory under /etc/prometheus.
     p="$rootfs/prometheus-image"
@@ -207,17 +187,62 @@ if wanted images; then
     install -m 0755 "$prometheus_path" "$p/bin/prometheus"
     chown 65534:65534 "$p/prometheus"
     chmod 0755 "$p" "$p/bin" "$p/etc" "$p/etc/prometheus" "$p/prometheus"
-    build_image "$prometheus_image" "$p" \
+    build_image "$prometheus_image" \
       '{"Entrypoint":["/bin/prometheus"],"Cmd":["--config.file=/etc/prometheus/prometheus.yml","--storage.tsdb.path=/prometheus"],"User":"65534","WorkingDir":"/prometheus","ExposedPorts":{"9090/tcp":{}},"Volumes":{"/prometheus":{}}}' \
-      "$prometheus_archive"
+      "$prometheus_archive" "$p"
     log "built the images in $(elapsed $((SECONDS - start)))"
   fi
   link pause.tar "$pause_archive"
   link prometheus-image.tar "$prometheus_archive"
+
+  # Metacontroller as its release manifests run it (their StatefulSet, unchanged: command
+  # /usr/bin/metacontroller, image pulled if not present): the static binary that
+  # scripts/install-e2e-tools.sh builds from its source tree, named as those manifests (copied
+  # beside the binary) name the image. Like the upstream image (alpine, its Dockerfile) it runs as
+  # nonroot, uid and gid 65532; unlike it, it has no shell and no system CA bundle, so a webhook
+  # over TLS needs its caBundle (this project's always has one).
+  e2e_bin="$("$root/scripts/install-e2e-tools.sh" --print-bin-dir)"
+  if [[ ! -x "$e2e_bin/metacontroller" ]]; then
+    log "the Metacontroller image needs its binary: scripts/install-e2e-tools.sh metacontroller"
+    "$root/scripts/install-e2e-tools.sh" metacontroller >/dev/null
+  fi
+  metacontroller_path="$(realpath "$e2e_bin/metacontroller")"
+  metacontroller_release="${metacontroller_path%/*}/manifests/production/metacontroller.yaml"
+  [[ -f "$metacontroller_release" ]] || die "$metacontroller_release is missing: rerun scripts/install-e2e-tools.sh metacontroller"
+  metacontroller_image="$(awk '$1 == "image:" { print $2; exit }' "$metacontroller_release")"
+  [[ "$metacontroller_image" =~ ^[a-z0-9./-]+/metacontroller:v[0-9]+\.[0-9]+\.[0-9]+$ ]] \
+    || die "$metacontroller_release names the image '$metacontroller_image', expected <registry>/metacontroller:vX.Y.Z"
+  [[ "${metacontroller_path%/*}" == */metacontroller-"${metacontroller_image##*:}" ]] \
+    || die "$metacontroller_release names $metacontroller_image but the binary is ${metacontroller_path}"
+  # Keyed by the binary's digest too: a rebuilt binary (same version) makes a new image.
+  metacontroller_key="$(sha256sum "$metacontroller_path" | cut -c1-12)"
+  metacontroller_archive="$images_dir/metacontroller-${metacontroller_image##*:}-$metacontroller_key-r$image_revision.tar"
+  if [[ ! -f "$metacontroller_archive" ]]; then
+    start=$SECONDS
+    rootfs="$(mktemp -d "$images_dir/.rootfs.tmp.XXXXXX")"
+    tmp_paths+=("$rootfs")
+    m="$rootfs/metacontroller-image"
+    mkdir -p "$m/usr/bin" "$m/etc" "$m/tmp" "$m/home/nonroot"
+    install -m 0755 "$metacontroller_path" "$m/usr/bin/metacontroller"
+    printf 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n' >"$m/etc/passwd"
+    printf 'root:x:0:\nnonroot:x:65532:\n' >"$m/etc/group"
+    chmod 0644 "$m/etc/passwd" "$m/etc/group"
+    chmod 0755 "$m" "$m/usr" "$m/usr/bin" "$m/etc" "$m/home"
+    chmod 1777 "$m/tmp"
+    chown 65532:65532 "$m/home/nonroot"
+    build_image "$metacontroller_image" \
+      '{"Cmd":["/usr/bin/metacontroller"],"User":"65532:65532","Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]}' \
+      "$metacontroller_archive" "$m"
+    log "built the Metacontroller image in $(elapsed $((SECONDS - start)))"
+  fi
+  link metacontroller-image.tar "$metacontroller_archive"
+
+  # images: imported by every real node; metacontrollerImage: only by the scenarios that install
+  # Metacontroller in the cluster.
   tmp="$bin_dir/.images.json.tmp.$$"
   tmp_paths+=("$tmp")
-  printf '{"sandboxImage":"%s","images":[{"ref":"%s","archive":"pause.tar"},{"ref":"%s","archive":"prometheus-image.tar"}]}\n' \
-    "$pause_image" "$pause_image" "$prometheus_image" >"$tmp"
+  printf '{"sandboxImage":"%s","images":[{"ref":"%s","archive":"pause.tar"},{"ref":"%s","archive":"prometheus-image.tar"}],"metacontrollerImage":{"ref":"%s","archive":"metacontroller-image.tar"}}\n' \
+    "$pause_image" "$pause_image" "$prometheus_image" "$metacontroller_image" >"$tmp"
   mv -f "$tmp" "$bin_dir/images.json"
 fi
 
