@@ -1,6 +1,10 @@
 # syntax=docker/dockerfile:1
 # prometheus-cluster-controller: the Metacontroller hook, with the helm and promtool it shells out to.
 #   docker build -t prometheus-cluster-controller:0.1.0 .   (or: make image)
+# Without a Docker engine, make image builds the same image with scripts/build-image.sh, which reads
+# the final stage's FROM (its Debian suite), USER, ENV, WORKDIR, EXPOSE, CMD and COPY destinations
+# from this file (scripts/image-config.ts) and refuses any other instruction there: keep the final
+# stage to those, and teach that script a new COPY.
 
 # --- helm and promtool, built from source by the same script developers use. Every module that goes
 # into them is checksum-verified against tools/helm/go.sum and tools/promtool/go.sum (-mod=readonly).

@@ -27,6 +27,11 @@ export HELM_BIN PROMTOOL_BIN
 
 IMAGE ?= prometheus-cluster-controller:0.1.0
 DOCKER ?= docker
+# make image: docker (docker build; any Docker-compatible CLI in DOCKER) or archive
+# (scripts/build-image.sh, no container engine: a docker-archive in IMAGE_ARCHIVE). Empty: docker
+# when `$(DOCKER) info` answers, archive otherwise.
+IMAGE_BUILDER ?=
+IMAGE_ARCHIVE ?= dist/image.tar
 KUBECTL ?= kubectl
 KUSTOMIZE_DIR ?= metacontroller/
 DELETE_NAMESPACE ?=
@@ -92,6 +97,10 @@ e2e-tools: ## Build the pinned Kubernetes, etcd, kwok and Metacontroller (from i
 node-tools: ## Build the real node's kubelet, CNI plugins, prometheus and images; apt-get containerd and runc if missing
 	scripts/install-node-tools.sh >/dev/null
 
+.PHONY: image-base
+image-base: dependencies ## Make the Debian base of the hook's image with mmdebstrap (make image without a Docker engine; first run only, about 70 s)
+	scripts/build-image.sh --base >/dev/null
+
 .PHONY: e2e
 e2e: dependencies e2e-tools node-tools ## The seed's journey (kwok node) and real Prometheus pods (real node) against a local control plane and Metacontroller
 	npm run e2e
@@ -105,16 +114,40 @@ bench-e2e: dependencies e2e-tools ## Seconds for BENCH_CLUSTERS (100) Prometheus
 	npm run bench:e2e
 
 .PHONY: image
-image: ## docker build -t IMAGE (default prometheus-cluster-controller:0.1.0; needs a Docker engine)
-	$(DOCKER) build -t $(IMAGE) .
+image: ## Build the hook image IMAGE (default prometheus-cluster-controller:0.1.0): docker build, or without a Docker engine a docker-archive in IMAGE_ARCHIVE
+	@builder='$(IMAGE_BUILDER)'; \
+	if [[ -z "$$builder" ]]; then \
+	  if $(DOCKER) info >/dev/null 2>&1; then builder=docker; else builder=archive; echo "No Docker engine answers ($(DOCKER) info): building without one."; fi; \
+	fi; \
+	case "$$builder" in \
+	  docker) set -x; $(DOCKER) build -t '$(IMAGE)' . ;; \
+	  archive) \
+	    if [[ ! -x node_modules/.bin/tsx ]]; then $(MAKE) --no-print-directory dependencies; fi; \
+	    (set -x; scripts/build-image.sh --output '$(IMAGE_ARCHIVE)' '$(IMAGE)' >/dev/null); \
+	    echo "$(IMAGE) is in $(IMAGE_ARCHIVE) (docker-archive). Push it with: skopeo copy docker-archive:$(IMAGE_ARCHIVE) docker://$(IMAGE)"; \
+	    echo "or load it: docker load -i $(IMAGE_ARCHIVE); ctr -n k8s.io images import $(IMAGE_ARCHIVE)" ;; \
+	  *) echo "IMAGE_BUILDER=$$builder: expected docker, archive or nothing" >&2; exit 2 ;; \
+	esac
 
 .PHONY: certs
 certs: ## The CA and the hook's and Metacontroller's certificates in metacontroller/controller/certs/ (kept; RENEW=1 issues new ones)
 	scripts/make-certs.sh $(if $(filter 1 yes true,$(RENEW)),--renew) $(CERTS_DIR)
 
+# The hook runs IMAGE: metacontroller/ is applied through a kustomization in a temporary directory
+# whose images: entry replaces the image named prometheus-cluster-controller (the one
+# metacontroller/controller/deployment.yaml runs) with IMAGE, split into name and tag (or digest).
 .PHONY: install
-install: certs ## kubectl apply the CRD, hook, TLS Secrets, NetworkPolicy and CompositeController (metacontroller/)
-	$(KUBECTL) apply -k $(KUSTOMIZE_DIR)
+install: certs ## kubectl apply the CRD, hook (image IMAGE), TLS Secrets, NetworkPolicy and CompositeController (metacontroller/)
+	@overlay="$$(mktemp -d)"; trap 'rm -rf "$$overlay"' EXIT; \
+	image='$(IMAGE)'; name="$${image%@*}"; tag=""; digest=""; \
+	if [[ "$$image" == *@* ]]; then digest="$${image#*@}"; \
+	elif [[ "$${image##*/}" == *:* ]]; then tag="$${image##*:}"; name="$${image%:*}"; fi; \
+	{ printf 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - %s\nimages:\n  - name: prometheus-cluster-controller\n    newName: "%s"\n' \
+	    "$$(realpath --relative-to="$$overlay" '$(KUSTOMIZE_DIR)')" "$$name"; \
+	  if [[ -n "$$tag" ]]; then printf '    newTag: "%s"\n' "$$tag"; fi; \
+	  if [[ -n "$$digest" ]]; then printf '    digest: "%s"\n' "$$digest"; fi; } >"$$overlay/kustomization.yaml"; \
+	echo "$(KUBECTL) apply -k $(KUSTOMIZE_DIR) (image $(IMAGE))"; \
+	$(KUBECTL) apply -k "$$overlay"
 
 .PHONY: uninstall
 uninstall: certs ## Delete the hook and CompositeController; keeps the CRD, PVCs (and namespace unless DELETE_NAMESPACE=1)
