@@ -102,7 +102,7 @@ image-base: dependencies ## Make the Debian base of the hook's image with mmdebs
 	scripts/build-image.sh --base >/dev/null
 
 .PHONY: e2e
-e2e: dependencies e2e-tools node-tools ## The seed's journey (kwok node) and real Prometheus pods (real node) against a local control plane and Metacontroller
+e2e: dependencies e2e-tools node-tools image-base ## The seed's journey (kwok node), real Prometheus pods and the install from images (real node) against a local control plane
 	npm run e2e
 
 .PHONY: demo

@@ -35,6 +35,13 @@ export interface ClusterOptions {
   persistentVolumes?: number
   /** Each volume's capacity (default 100Gi). */
   volumeCapacity?: string
+  /**
+   * The Services' address range (default 10.96.0.0/16). Its first address is the `kubernetes`
+   * Service's, which the API server's certificate names. A real node with services
+   * (lib/real-node.ts) puts ClusterIPs on its bridge: give each such cluster a range of its own
+   * (lib/service-network.ts's freeServiceCidr).
+   */
+  serviceCidr?: string
   /** Metacontroller: 'required' (default) installs its CRDs and runs it; 'off' does neither. */
   metacontroller?: 'required' | 'off'
   /**
@@ -101,8 +108,17 @@ export interface Cluster {
   stop(): Promise<void>
 }
 
-const serviceCidr = '10.96.0.0/16'
-const serviceIp = '10.96.0.1'
+const defaultServiceCidr = '10.96.0.0/16'
+
+/** The first address of an IPv4 range: the `kubernetes` Service's ClusterIP. */
+function firstAddress(cidr: string): string {
+  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(cidr)
+  if (!m) throw new Error(`not an IPv4 range: ${cidr}`)
+  const ip = m.slice(1, 5).reduce((a, o) => a * 256 + Number(o), 0)
+  const mask = 2 ** 32 - 2 ** (32 - Number(m[5]))
+  const first = (ip & mask) >>> 0
+  return [24, 16, 8, 0].map((shift) => String(((first + 1) >>> shift) & 255)).join('.')
+}
 
 const defaultNodeResources: NodeResources = { cpu: '64', memory: '256Gi', pods: '500' }
 
@@ -219,6 +235,7 @@ interface Run extends Kubectl {
   binaries: Binaries
   supervisor: Supervisor
   pki: Pki
+  serviceCidr: string
   /** Per-component start timeout. */
   timeout: number
   /** Logs a step with the time since the start. */
@@ -257,7 +274,7 @@ async function startApiserver(run: Run, etcd: string, port: number): Promise<voi
     `--tls-cert-file=${pki.apiserverCert}`,
     `--tls-private-key-file=${pki.apiserverKey}`,
     `--client-ca-file=${pki.caCert}`,
-    `--service-cluster-ip-range=${serviceCidr}`,
+    `--service-cluster-ip-range=${run.serviceCidr}`,
     `--service-account-key-file=${pki.serviceAccountPub}`,
     `--service-account-signing-key-file=${pki.serviceAccountKey}`,
     '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
@@ -291,7 +308,7 @@ async function startControllers(run: Run): Promise<{ managed: Managed[]; health:
     `--root-ca-file=${pki.caCert}`,
     `--cluster-signing-cert-file=${pki.caCert}`,
     `--cluster-signing-key-file=${pki.caKey}`,
-    `--service-cluster-ip-range=${serviceCidr}`,
+    `--service-cluster-ip-range=${run.serviceCidr}`,
     // The e2e suite and the benchmark create many objects at once: client-go's defaults (20/30) would throttle.
     '--kube-api-qps=200',
     '--kube-api-burst=400',
@@ -409,9 +426,10 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   try {
     const apiserverPort = await freePort()
     const server = `https://127.0.0.1:${String(apiserverPort)}`
-    const pki = await makePki(dir, serviceIp)
+    const serviceCidr = options.serviceCidr ?? defaultServiceCidr
+    const pki = await makePki(dir, firstAddress(serviceCidr))
     await writeKubeconfig(kubeconfig, server, pki)
-    const run: Run = { ...kubectl, dir, kubeconfig, binaries, supervisor, pki, timeout: options.startTimeoutMs ?? 60_000, step: (m) => log(`${m} (${elapsed(started)})`) }
+    const run: Run = { ...kubectl, dir, kubeconfig, binaries, supervisor, pki, serviceCidr, timeout: options.startTimeoutMs ?? 60_000, step: (m) => log(`${m} (${elapsed(started)})`) }
 
     await startApiserver(run, await startEtcd(run), apiserverPort)
     const controllers = await startControllers(run)

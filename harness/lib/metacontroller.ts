@@ -5,9 +5,9 @@
 //   from the tree the binary was built from), i.e. what a user gets from Metacontroller's install.
 // The harness then changes only what it needs for test speed (testSpeedArgs) and the addresses
 // (loopback, free ports), which say nothing about how Metacontroller behaves.
-import { existsSync, readFileSync } from 'node:fs'
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { parse, parseAllDocuments } from 'yaml'
+import { parse, parseAllDocuments, stringify } from 'yaml'
 import { e2eBinDir } from './binaries.js'
 import { ROOT } from '../root.js'
 
@@ -80,4 +80,21 @@ export function localReleaseManifests(env: NodeJS.ProcessEnv = process.env): str
     join(e2eBinDir(), '..', `metacontroller-${version}`, 'manifests', 'production')
   ]
   return candidates.find((dir) => dir !== undefined && existsSync(join(dir, 'metacontroller.yaml')))
+}
+
+/**
+ * deploy/metacontroller/ with its remote base (the release on GitHub) replaced by a local copy of
+ * that release's manifests/production, written under `dir`: what `kubectl apply -k
+ * deploy/metacontroller/` installs, for machines that cannot fetch the remote base. Returns the
+ * overlay's directory, for `kubectl apply -k` or `kubectl kustomize`.
+ */
+export function localOverlay(dir: string, releaseManifests: string): string {
+  const { url } = metacontrollerRelease()
+  cpSync(releaseManifests, join(dir, 'base'), { recursive: true })
+  cpSync(overlayDir, join(dir, 'overlay'), { recursive: true })
+  const file = join(dir, 'overlay', 'kustomization.yaml')
+  const kustomization = parse(readFileSync(file, 'utf8')) as { resources: string[] }
+  kustomization.resources = kustomization.resources.map((r) => (r === url ? '../base' : r))
+  writeFileSync(file, stringify(kustomization))
+  return join(dir, 'overlay')
 }

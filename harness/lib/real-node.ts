@@ -2,7 +2,9 @@
 // containerd and runc, and a kubelet built from the Kubernetes wrapper module, with pods on a CNI
 // bridge that has a /24 of this machine to itself. Everything it writes lives in <cluster dir>/node
 // (containerd's root, state and socket, the CNI configuration and IP allocations, the kubelet's root
-// and the pods' logs); it listens on 127.0.0.1 only; pod IPs are addresses on its own bridge.
+// and the pods' logs); it listens on 127.0.0.1 only; pod IPs are addresses on its own bridge. With
+// the services option, the pods also get Services and cluster DNS (lib/service-network.ts), which
+// listen on addresses of that bridge.
 //
 //   const cluster = await startCluster()
 //   const node = await startRealNode(cluster)   // Ready, images imported
@@ -31,6 +33,8 @@ import { freePort, type Cluster } from '../cluster.js'
 import { ROOT } from '../root.js'
 
 import { ComponentError, Supervisor, tail, type Managed } from './processes.js'
+import { startServiceNetwork, type ServiceNetwork } from './service-network.js'
+import type { ClientTls } from './watch.js'
 
 const run = promisify(execFile)
 
@@ -43,6 +47,8 @@ export interface NodeTools {
   /** The pod sandbox image, and every image to import with its docker-archive. */
   sandboxImage: string
   images: { ref: string; archive: string }[]
+  /** Metacontroller's release image, built from its source (not imported by startRealNode). */
+  metacontrollerImage: { ref: string; archive: string } | undefined
 }
 
 export interface RealNodeOptions {
@@ -55,6 +61,12 @@ export interface RealNodeOptions {
   syncFrequencySeconds?: number
   /** Per-component start timeout (default 120 s). */
   startTimeoutMs?: number
+  /**
+   * Services and cluster DNS for the pods (lib/service-network.ts), for pods that talk to the API
+   * server in-cluster or to Services by name: the API server's address and the admin's client
+   * certificate (the cluster's `server` and `tls`). Off by default.
+   */
+  services?: { server: string; tls: ClientTls }
   /** Progress messages (default: to stderr, prefixed with "e2e node:"). */
   log?: (message: string) => void
 }
@@ -64,6 +76,8 @@ export interface RealNode {
   /** The pods' /24, on `bridge`. */
   podCidr: string
   bridge: string
+  /** Services and DNS for the pods, with options.services. */
+  services: ServiceNetwork | undefined
   /** <cluster dir>/node */
   dir: string
   tools: NodeTools
@@ -128,14 +142,16 @@ export function findNodeTools(env: NodeJS.ProcessEnv = process.env): NodeTools {
   if (missing.length > 0) {
     throw new Error(`the real node's tools are missing: ${missing.join(', ')}.\nInstall them with scripts/install-node-tools.sh (make node-tools; it builds what is missing and installs Debian's containerd and runc).`)
   }
-  const images = JSON.parse(readFileSync(imagesFile, 'utf8')) as { sandboxImage: string; images: { ref: string; archive: string }[] }
+  const images = JSON.parse(readFileSync(imagesFile, 'utf8')) as { sandboxImage: string; images: { ref: string; archive: string }[]; metacontrollerImage?: { ref: string; archive: string } }
+  const archive = (file: string): string => realpathSync(join(binDir, file))
   return {
     kubelet,
     cniBinDir: realpathSync(join(binDir, 'cni')),
     containerd,
     ctr,
     sandboxImage: images.sandboxImage,
-    images: images.images.map((i) => ({ ref: i.ref, archive: realpathSync(join(binDir, i.archive)) }))
+    images: images.images.map((i) => ({ ref: i.ref, archive: archive(i.archive) })),
+    metacontrollerImage: images.metacontrollerImage && { ref: images.metacontrollerImage.ref, archive: archive(images.metacontrollerImage.archive) }
   }
 }
 
@@ -425,8 +441,10 @@ function cniConfig(bridge: string, podCidr: string, ipamDir: string): object {
   }
 }
 
-function kubeletConfig(o: { port: number; healthzPort: number; socket: string; podLogsDir: string; volumePluginDir: string; syncFrequencySeconds: number; caFile: string }): object {
+function kubeletConfig(o: { port: number; healthzPort: number; socket: string; podLogsDir: string; volumePluginDir: string; syncFrequencySeconds: number; caFile: string; clusterDns: string | undefined }): object {
   return {
+    // Pods resolve <service>.<namespace>.svc.cluster.local through lib/service-network.ts's DNS.
+    ...(o.clusterDns === undefined ? {} : { clusterDNS: [o.clusterDns], clusterDomain: 'cluster.local' }),
     apiVersion: 'kubelet.config.k8s.io/v1beta1',
     kind: 'KubeletConfiguration',
     address: '127.0.0.1',
@@ -496,9 +514,11 @@ export async function startRealNode(cluster: ClusterLike, options: RealNodeOptio
     }
   }
 
+  let services: ServiceNetwork | undefined
   let stopped: Promise<void> | undefined
   const stop = (): Promise<void> => {
     stopped ??= (async () => {
+      await services?.stop()
       // The kubelet first, so it restarts nothing; then every container through containerd, so
       // runc removes their cgroups and containerd unmounts their root filesystems; then the sweep
       // for whatever is left (network namespaces, sandboxes' /dev/shm, the bridge).
@@ -536,12 +556,23 @@ export async function startRealNode(cluster: ClusterLike, options: RealNodeOptio
     }
     log(`containerd ready, ${String(tools.images.length)} images imported (${elapsed()})`)
 
+    if (options.services !== undefined) {
+      // The bridge, made now with its gateway address (the CNI bridge plugin finds and keeps both),
+      // so that DNS and the ClusterIPs have an address to listen on before the first pod.
+      const gateway = podCidr.replace(/\.0\/24$/, '.1')
+      await run('ip', ['link', 'add', 'name', bridge, 'type', 'bridge'])
+      await run('ip', ['addr', 'add', `${gateway}/24`, 'dev', bridge])
+      await run('ip', ['link', 'set', bridge, 'up'])
+      services = await startServiceNetwork({ api: options.services, bridge, gateway, log: (m) => log(`services: ${m}`) })
+      log(`services: ClusterIPs on ${bridge}, DNS on ${gateway}:53 (${elapsed()})`)
+    }
+
     const [port, healthzPort] = await Promise.all([freePort(), freePort()])
     const caFile = join(dir, 'ca.crt')
     await writeFile(caFile, await clusterCa(cluster.kubeconfig))
     await writeFile(
       join(dir, 'kubelet.yaml'),
-      JSON.stringify(kubeletConfig({ port, healthzPort, socket, podLogsDir, volumePluginDir: join(dir, 'kubelet-plugins'), syncFrequencySeconds: options.syncFrequencySeconds ?? 10, caFile }), null, 2)
+      JSON.stringify(kubeletConfig({ port, healthzPort, socket, podLogsDir, volumePluginDir: join(dir, 'kubelet-plugins'), syncFrequencySeconds: options.syncFrequencySeconds ?? 10, caFile, clusterDns: services?.dns }), null, 2)
     )
     const kubelet: Managed = kubeletSupervisor.start('kubelet', tools.kubelet, [
       `--config=${join(dir, 'kubelet.yaml')}`,
@@ -570,6 +601,7 @@ export async function startRealNode(cluster: ClusterLike, options: RealNodeOptio
     name,
     podCidr,
     bridge,
+    services,
     dir,
     tools,
     logFile: (component) => runtime.logFile(component),

@@ -3,13 +3,13 @@
 // remote base swapped for the copy), with the real `kubectl kustomize` when the e2e tools are built
 // (make e2e-tools), else by applying the patch the way a strategic merge does for these fields.
 import { execFileSync, spawnSync } from 'node:child_process'
-import { accessSync, constants, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import { parse, parseAllDocuments, stringify } from 'yaml'
+import { parseAllDocuments } from 'yaml'
 import { e2eBinDir } from '../../harness/lib/binaries.js'
-import { containerArgs, localReleaseManifests, metacontrollerRelease, overlayDir, recommendedArgsFile } from '../../harness/lib/metacontroller.js'
+import { containerArgs, localOverlay, localReleaseManifests, metacontrollerRelease, recommendedArgsFile } from '../../harness/lib/metacontroller.js'
 
 type Obj = { kind: string; metadata: { name: string; namespace?: string }; spec?: { template?: { spec?: { containers?: { name: string; image?: string; args?: string[] }[] } } } }
 const docs = (text: string): Obj[] => parseAllDocuments(text).map((d) => d.toJS() as Obj | null).filter((d): d is Obj => d !== null)
@@ -22,7 +22,7 @@ const executable = (path: string): boolean => {
   }
 }
 
-const { url, version } = metacontrollerRelease()
+const { version } = metacontrollerRelease()
 const args = containerArgs(recommendedArgsFile)
 
 t.test('the recommended args set the API client rate and the workers, once each', async (t) => {
@@ -36,12 +36,7 @@ t.test(`the overlay renders over Metacontroller ${version}'s release manifests w
   if (release === undefined) return
   const work = mkdtempSync(join(tmpdir(), 'pcc-mc-overlay-'))
   t.teardown(() => rmSync(work, { recursive: true, force: true }))
-  cpSync(release, join(work, 'base'), { recursive: true })
-  cpSync(overlayDir, join(work, 'overlay'), { recursive: true })
-  const kustomizationFile = join(work, 'overlay', 'kustomization.yaml')
-  const kustomization = parse(readFileSync(kustomizationFile, 'utf8')) as { resources: string[] }
-  kustomization.resources = kustomization.resources.map((r) => (r === url ? '../base' : r))
-  writeFileSync(kustomizationFile, stringify(kustomization))
+  const overlay = localOverlay(work, release)
 
   const base = docs(readFileSync(join(release, 'metacontroller.yaml'), 'utf8')).find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'metacontroller')
   t.ok(base, 'the release runs Metacontroller as the StatefulSet the patch names')
@@ -49,7 +44,7 @@ t.test(`the overlay renders over Metacontroller ${version}'s release manifests w
 
   const kubectl = join(e2eBinDir(), 'kubectl')
   if (executable(kubectl)) {
-    const rendered = docs(execFileSync(kubectl, ['kustomize', join(work, 'overlay')], { encoding: 'utf8' }))
+    const rendered = docs(execFileSync(kubectl, ['kustomize', overlay], { encoding: 'utf8' }))
     const releaseObjects = ['metacontroller-namespace.yaml', 'metacontroller-rbac.yaml', 'metacontroller-crds-v1.yaml', 'metacontroller.yaml'].flatMap((f) => docs(readFileSync(join(release, f), 'utf8')))
     const key = (o: Obj) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`
     t.same(rendered.map(key).sort(), releaseObjects.map(key).sort(), 'kubectl kustomize: the release objects, no more, no less')
