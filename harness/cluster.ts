@@ -74,6 +74,21 @@ export interface KubectlOptions {
   timeoutMs?: number
 }
 
+export interface ProcessOptions {
+  /** Its environment (default: process.env with KUBECONFIG pointing at the admin kubeconfig). */
+  env?: NodeJS.ProcessEnv
+  /** Polled until it returns true (a throw counts as false); the start fails with the end of the log when the process exits first or startTimeoutMs passes. */
+  ready?: { what: string; check: () => Promise<boolean> }
+  /** Default: the cluster's per-component start timeout. */
+  timeoutMs?: number
+}
+
+export interface SupervisedProcess {
+  managed: Managed
+  /** SIGTERM, then SIGKILL after 5 s. stop() of the cluster stops it too. */
+  stop(): Promise<void>
+}
+
 export interface Cluster {
   /** The run's temp directory: certificates, data, <component>.log. */
   dir: string
@@ -104,6 +119,12 @@ export interface Cluster {
   pids(): Record<string, number>
   /** The log file of a component: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, metacontroller. */
   logFile(component: string): string
+  /**
+   * Starts another process beside the control plane (a controller a scenario runs out of cluster,
+   * such as harness/prometheus-operator.ts), logging to <name>.log in the run's directory and
+   * stopped like the components: by stop(), a signal or the test process's exit.
+   */
+  startProcess(name: string, command: string, args: string[], options?: ProcessOptions): Promise<SupervisedProcess>
   /** Stops every process (SIGTERM, then SIGKILL) and removes the temp directory. Idempotent. */
   stop(): Promise<void>
 }
@@ -453,6 +474,19 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       env: { ...process.env, KUBECONFIG: kubeconfig, PATH: `${dirname(binaries.kubectl)}:${process.env.PATH ?? ''}` },
       ...kubectl,
       logFile: (component) => supervisor.logFile(component),
+      startProcess: async (name, command, args, processOptions = {}) => {
+        const managed = supervisor.start(name, command, args, processOptions.env ?? { ...process.env, KUBECONFIG: kubeconfig })
+        const supervised = { managed, stop: () => supervisor.stopOne(managed) }
+        if (processOptions.ready !== undefined) {
+          try {
+            await supervisor.waitReady(managed, processOptions.ready.what, processOptions.ready.check, processOptions.timeoutMs ?? run.timeout)
+          } catch (error) {
+            await supervised.stop()
+            throw error
+          }
+        }
+        return supervised
+      },
       pids: () => Object.fromEntries(supervisor.processes.flatMap((m) => (m.exit === undefined && m.child.pid !== undefined ? [[m.name, m.child.pid]] : []))),
       stop
     }

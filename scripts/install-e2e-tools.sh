@@ -3,17 +3,20 @@
 # kube-controller-manager, kube-scheduler and kubectl (Kubernetes 1.35), etcd 3.6 and kwok through
 # the Go module proxy (the wrapper modules in tools/e2e/* pin their versions; their go.sum files pin
 # and checksum-verify every module that goes into the binaries), and Metacontroller from its own
-# source tree (below).
+# source tree (below); prometheus-operator through the Go module proxy too, for the scenario that
+# runs it beside this controller.
 #
 # Binaries land in a per-user cache outside the checkout, keyed by version:
 #   $cache/e2e/kubernetes-<version>/{kube-apiserver,kube-controller-manager,kube-scheduler,kubectl}
 #   $cache/e2e/etcd-<version>/etcd, $cache/e2e/kwok-<version>/kwok,
 #   $cache/e2e/metacontroller-<version>/metacontroller (+ manifests/production/, its release manifests)
+#   $cache/e2e/prometheus-operator-<version>/prometheus-operator (+ crds/, its CRDs)
 # and are symlinked into $cache/e2e/bin. The first run builds: on 2 cores with an empty Go build
 # cache, Kubernetes takes about 5 minutes and up to ~2 GiB of memory (the linker), etcd about 30 s,
-# kwok about 1 minute, Metacontroller about 3 minutes, plus a few minutes to download modules. Later
-# runs only check that the files exist. Bumping a version in tools/e2e/*/go.mod (Metacontroller's:
-# the ref in deploy/metacontroller/kustomization.yaml) builds the new one.
+# kwok about 1 minute, Metacontroller about 3 minutes, prometheus-operator about 4 minutes, plus a
+# few minutes to download modules. Later runs only check that the files exist. Bumping a version
+# in tools/e2e/*/go.mod (Metacontroller's: the ref in deploy/metacontroller/kustomization.yaml)
+# builds the new one.
 #
 # Metacontroller's go.mod names its module `metacontroller`, so the Go module proxy never serves it.
 # Its source tree comes from, in this order (the first that exists is used; a check that fails is
@@ -26,7 +29,7 @@
 # Its dependencies come from the Go module proxy, pinned by its go.sum.
 #
 #   scripts/install-e2e-tools.sh                  build what is missing, print the bin dir at the end
-#   scripts/install-e2e-tools.sh COMPONENT...     only these (kubernetes, etcd, kwok, metacontroller)
+#   scripts/install-e2e-tools.sh COMPONENT...     only these (kubernetes, etcd, kwok, metacontroller, prometheus-operator)
 #   scripts/install-e2e-tools.sh --print-bin-dir  print only the bin dir (needs no Go)
 #
 # Environment:
@@ -42,7 +45,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$root/scripts/lib/install.sh"
 tools_dir="$cache/e2e"
 bin_dir="$tools_dir/bin"
-parse_args kubernetes etcd kwok metacontroller -- "$@"
+parse_args kubernetes etcd kwok metacontroller prometheus-operator -- "$@"
 
 kubernetes_version="$(module_version tools/e2e/kubernetes k8s.io/kubernetes)"
 [[ "$kubernetes_version" =~ ^v1\.[0-9]+\.[0-9]+$ ]] || die "unexpected Kubernetes version $kubernetes_version in tools/e2e/kubernetes/go.mod"
@@ -202,6 +205,35 @@ if wanted metacontroller; then
     install_binaries "$metacontroller_dir" metacontroller
   fi
   link metacontroller "$metacontroller_path"
+fi
+
+# prometheus-operator, only for the scenario that runs it beside this controller: its operator
+# command and the CRDs it serves (the module's example/prometheus-operator-crd), copied beside it.
+prometheus_operator_version="$(module_version tools/e2e/prometheus-operator github.com/prometheus-operator/prometheus-operator)"
+[[ "$prometheus_operator_version" =~ ^v[0-9]+\.[0-9]+\.[0-9]+$ ]] \
+  || die "unexpected prometheus-operator version $prometheus_operator_version in tools/e2e/prometheus-operator/go.mod"
+prometheus_operator_dir="$tools_dir/prometheus-operator-$prometheus_operator_version"
+if wanted prometheus-operator; then
+  if [[ ! -x "$prometheus_operator_dir/prometheus-operator" || ! -f "$prometheus_operator_dir/crds/monitoring.coreos.com_prometheuses.yaml" ]]; then
+    find_go "prometheus-operator $prometheus_operator_version"
+    po_module=github.com/prometheus-operator/prometheus-operator
+    po_src="$(cd "$root/tools/e2e/prometheus-operator" && "$go_cmd" mod download "$po_module" && "$go_cmd" list -m -f '{{.Dir}}' "$po_module")"
+    [[ -f "$po_src/example/prometheus-operator-crd/monitoring.coreos.com_prometheuses.yaml" ]] \
+      || die "prometheus-operator's module has no example/prometheus-operator-crd/monitoring.coreos.com_prometheuses.yaml (looked in '$po_src')"
+    # What its Makefile sets: the version names the config-reloader image the operator puts in its pods.
+    po_date="$(cd "$root/tools/e2e/prometheus-operator" && "$go_cmd" list -m -f '{{.Time.UTC.Format "20060102-15:04:05"}}' "$po_module")"
+    build prometheus-operator "$prometheus_operator_version" "~4 min" tools/e2e/prometheus-operator \
+      "-s -w -X github.com/prometheus/common/version.Version=${prometheus_operator_version#v} -X github.com/prometheus/common/version.BuildDate=$po_date" \
+      "$po_module/cmd/operator"
+    mv "$build_tmp/operator" "$build_tmp/prometheus-operator"
+    check_version prometheus-operator "prometheus-operator, version ${prometheus_operator_version#v} *" --version
+    rm -rf "$prometheus_operator_dir/crds"
+    mkdir -p "$prometheus_operator_dir/crds"
+    cp "$po_src"/example/prometheus-operator-crd/*.yaml "$prometheus_operator_dir/crds/"
+    chmod u+w "$prometheus_operator_dir"/crds/*.yaml
+    install_binaries "$prometheus_operator_dir" prometheus-operator
+  fi
+  link prometheus-operator "$prometheus_operator_dir/prometheus-operator"
 fi
 
 log "ready in $bin_dir: ${components[*]}"

@@ -92,3 +92,34 @@ export function findBinaries(env: NodeJS.ProcessEnv = process.env): Binaries {
 
   return { ...found, kwokStages, metacontrollerManifests }
 }
+
+export interface PrometheusOperatorBinaries {
+  /** The operator command (prometheus-operator's cmd/operator). */
+  operator: string
+  /** Its CRDs (monitoring.coreos.com_*.yaml, the module's example/prometheus-operator-crd), copied beside it by the install script. */
+  crds: string
+}
+
+/**
+ * prometheus-operator, which only the scenario that runs it beside this controller needs (so
+ * findBinaries does not ask for it): scripts/install-e2e-tools.sh prometheus-operator builds it;
+ * PROMETHEUS_OPERATOR_BIN and PROMETHEUS_OPERATOR_CRDS override.
+ */
+export function findPrometheusOperator(env: NodeJS.ProcessEnv = process.env): PrometheusOperatorBinaries {
+  const fromEnv = env.PROMETHEUS_OPERATOR_BIN
+  const operator = fromEnv !== undefined && fromEnv !== '' ? fromEnv : join(e2eBinDir(), 'prometheus-operator')
+  if (!isExecutable(operator)) {
+    throw new Error(
+      `prometheus-operator is missing (${operator}${fromEnv ? ', from PROMETHEUS_OPERATOR_BIN' : ''}).\n` +
+        'Build it with scripts/install-e2e-tools.sh prometheus-operator (make e2e-tools; about 4 minutes the first time), or point PROMETHEUS_OPERATOR_BIN at it.'
+    )
+  }
+  const crds = env.PROMETHEUS_OPERATOR_CRDS || join(dirname(realpathSync(operator)), 'crds')
+  if (!existsSync(join(crds, 'monitoring.coreos.com_prometheuses.yaml'))) {
+    throw new Error(
+      `prometheus-operator's CRDs are missing at ${crds} (no monitoring.coreos.com_prometheuses.yaml): ` +
+        'rerun scripts/install-e2e-tools.sh prometheus-operator, or set PROMETHEUS_OPERATOR_CRDS to the example/prometheus-operator-crd folder of the release PROMETHEUS_OPERATOR_BIN was built from'
+    )
+  }
+  return { operator, crds }
+}

@@ -37,6 +37,8 @@ export interface Managed {
   exited: Promise<number | string>
   /** Set once the process has ended. */
   exit: number | string | undefined
+  /** Set when stopOne() or stopAll() asked it to end, so its exit is not reported as unexpected. */
+  stopRequested?: boolean
 }
 
 export class Supervisor {
@@ -70,7 +72,7 @@ export class Supervisor {
       })
       child.once('exit', (code, signal) => {
         managed.exit = code ?? signal ?? 'unknown'
-        if (!this.stopping) process.stderr.write(`e2e cluster: ${name} exited unexpectedly (${String(managed.exit)}); its log: ${logFile}\n`)
+        if (!this.stopping && managed.stopRequested !== true) process.stderr.write(`e2e cluster: ${name} exited unexpectedly (${String(managed.exit)}); its log: ${logFile}\n`)
         resolve(managed.exit)
       })
     })
@@ -102,6 +104,7 @@ export class Supervisor {
   /** Stops one process: SIGTERM, then SIGKILL after graceMs. */
   async stopOne(managed: Managed, graceMs = 5000): Promise<void> {
     if (managed.exit !== undefined) return
+    managed.stopRequested = true
     managed.child.kill('SIGTERM')
     const timer = setTimeout(() => managed.child.kill('SIGKILL'), graceMs)
     await managed.exited
