@@ -8,7 +8,8 @@ export const KIND = 'PrometheusCluster'
 export const PLURAL = 'prometheusclusters'
 export const SINGULAR = 'prometheuscluster'
 export const SHORT_NAMES = ['promcluster', 'promclusters']
-export const CATEGORIES = ['prometheus', 'monitoring']
+/** Not `prometheus`: kubectl expands categories first, so `kubectl get prometheus` would list ours, not prometheus-operator's. */
+export const CATEGORIES = ['monitoring']
 
 /**
  * The longest name whose derived object names stay valid: the StatefulSet `promcluster-<name>` must
