@@ -11,7 +11,8 @@
 #      unprivileged user namespaces);
 #   2. the hook: the Node.js of .nvmrc (scripts/install-nodejs.sh) as /usr/local/bin/node, where the
 #      node image keeps it; then what the final stage COPYs: package.json, the production
-#      node_modules (npm ci --omit=dev in a staging directory), dist/ (tsc -p tsconfig.build.json),
+#      node_modules (npm ci --omit=dev in a staging directory), dist/ (tsc -p tsconfig.build.json
+#      beside a copy of src/),
 #      charts/prometheus-cluster, and helm and promtool (scripts/install-tools.sh, the build the
 #      Dockerfile's tools stage runs too). Everything root-owned.
 # USER, ENV, WORKDIR, EXPOSE and CMD are read from the Dockerfile's final stage
@@ -96,8 +97,8 @@ if [[ ! -f "$base_tar" ]]; then
       die "mmdebstrap not found: install Debian's mmdebstrap package (as root: apt-get install -y mmdebstrap)"
     fi
     log "installing Debian's mmdebstrap..."
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mmdebstrap >&2
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mmdebstrap >/dev/null
     command -v mmdebstrap >/dev/null 2>&1 || die "mmdebstrap is still missing after apt-get install mmdebstrap"
   fi
   mode=unshare
@@ -151,8 +152,14 @@ else
     case "$path" in
       /app/package.json) install -m 0644 "$root/package.json" "$stage$path" ;;
       /app/dist)
-        (cd "$root" && PATH="$node_bin:$PATH" node_modules/.bin/tsc -p tsconfig.build.json --outDir "$stage$path") \
+        # Compiled beside a copy of src/, as the Dockerfile's build stage does in /app, so that the
+        # source maps name ../src/... there too and the layer does not depend on where it was built.
+        mkdir -p "$work/build"
+        cp -R "$root/src" "$root/tsconfig.json" "$root/tsconfig.build.json" "$root/package.json" "$work/build/"
+        ln -s "$root/node_modules" "$work/build/node_modules"
+        (cd "$work/build" && PATH="$node_bin:$PATH" node_modules/.bin/tsc -p tsconfig.build.json) \
           || die "tsc -p tsconfig.build.json failed (above)"
+        mv "$work/build/dist" "$stage$path"
         ;;
       /app/node_modules)
         cp "$root/package.json" "$root/package-lock.json" "$work/"
