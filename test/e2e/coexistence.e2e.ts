@@ -7,15 +7,20 @@
 // (pkg/prometheus) gives its objects: StatefulSet prometheus-<name>, the governing Service
 // prometheus-operated selecting app.kubernetes.io/name=prometheus, the kind's plural prometheuses.
 //   npx tap --disable-coverage --timeout 1800 test/e2e/coexistence.e2e.ts
+import { execFileSync } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { gunzipSync } from 'node:zlib'
 import { isDeepStrictEqual } from 'node:util'
 import t from 'tap'
+import { parseAllDocuments } from 'yaml'
 import { logTail, startCluster } from '../../harness/cluster.js'
 import { freePort, hookCertificates, installController, startHook } from '../../harness/controller.js'
 import { startPrometheusOperator } from '../../harness/prometheus-operator.js'
 import { waitFor } from '../../harness/lib/wait.js'
 import { API_VERSION, KIND, PLURAL, SHORT_NAMES, SINGULAR } from '../../src/api/resource.js'
 import { childNames, clusterNames, selectorLabels } from '../../src/core/names.js'
+import { HELM_BIN, ROOT } from '../helpers/env.js'
 
 type OwnerRef = { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean }
 type Condition = { type: string; status: string; reason?: string; message?: string }
@@ -285,6 +290,32 @@ t.test('deleting the operator\'s leaves every object of ours as it was', async (
   await sleep(6000)
   t.same(await snapshot('ours'), oursBefore, 'the same UIDs and resourceVersions')
   for (const name of Object.keys(OURS)) t.equal(condition(await getJson(PLURAL, name), 'Ready')?.status, 'True', `PrometheusCluster ${name} still Ready`)
+})
+
+t.test('the controller chart\'s ServiceMonitor and PrometheusRule, applied here, reach the configuration the operator generates', async (t) => {
+  // Rendered as a user installs them (serviceMonitor and prometheusRule on), into this namespace,
+  // for a Prometheus of the operator's that selects every ServiceMonitor and rule in it.
+  const rendered = parseAllDocuments(execFileSync(HELM_BIN, ['template', 'prometheus-cluster-controller', join(ROOT, 'charts', 'prometheus-cluster-controller'), '--namespace', NS, '--kube-version', '1.35.0', '--set', 'serviceMonitor.enabled=true,prometheusRule.enabled=true'], { encoding: 'utf8' }))
+    .map((d) => d.toJS() as Obj | null)
+    .filter((o): o is Obj => o !== null)
+  const monitoring = rendered.filter((o) => o.kind === 'ServiceMonitor' || o.kind === 'PrometheusRule' || (o.kind === 'Service' && o.metadata.name.endsWith('-metrics')))
+  t.same(monitoring.map((o) => o.kind).sort(), ['PrometheusRule', 'Service', 'ServiceMonitor'], 'the chart renders a ServiceMonitor, its metrics Service and a PrometheusRule')
+  await cluster.apply([...monitoring, prometheus('watcher', 1)])
+  const serviceMonitor = monitoring.find((o) => o.kind === 'ServiceMonitor')?.metadata.name ?? '?'
+  const job = `serviceMonitor/${NS}/${serviceMonitor}/0`
+  const config = await waitFor(`the operator's configuration for Prometheus watcher to scrape ${job}`, async () => {
+    const secret = await cluster.kubectl(['get', 'secret', operatorStatefulSet('watcher'), '-n', NS, '-o', 'jsonpath={.data.prometheus\\.yaml\\.gz}'])
+    const text = secret.code === 0 && secret.stdout !== '' ? gunzipSync(Buffer.from(secret.stdout, 'base64')).toString('utf8') : ''
+    return text.includes(`job_name: ${job}`) && text
+  }, { timeoutMs: 60_000, context: logOf('prometheus-operator') })
+  t.match(config, /- __meta_kubernetes_endpoint(?:slice)?_port_name\n\s+regex: metrics\n/, 'a scrape job of the metrics port, generated from our ServiceMonitor')
+  const alerts = (monitoring.find((o) => o.kind === 'PrometheusRule')?.spec?.groups as { rules: { alert?: string }[] }[]).flatMap((g) => g.rules.map((r) => r.alert ?? ''))
+  const ruleFiles = await waitFor('the operator\'s rule files for Prometheus watcher to hold our alerts', async () => {
+    const cm = await cluster.kubectl(['get', 'configmap', `${operatorStatefulSet('watcher')}-rulefiles-0`, '-n', NS, '-o', 'json'])
+    const text = cm.code === 0 ? Object.values((JSON.parse(cm.stdout) as { data?: Record<string, string> }).data ?? {}).join('\n') : ''
+    return alerts.every((a) => text.includes(`alert: ${a}`)) && text
+  }, { timeoutMs: 60_000, context: logOf('prometheus-operator') })
+  t.ok(alerts.length >= 5 && alerts.every((a) => ruleFiles.includes(`alert: ${a}`)), `every alert of the chart is in the operator's rule files: ${alerts.join(', ')}`)
 })
 
 t.test('the operator ran throughout and logged no error', async (t) => {
