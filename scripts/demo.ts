@@ -39,7 +39,7 @@ try {
       'The cluster is yours until Ctrl-C. In another shell:',
       `  export KUBECONFIG=${cluster.kubeconfig}`,
       `  export PATH=${join(cluster.kubectlPath, '..')}:$PATH`,
-      '  kubectl get proms,statefulsets,pods,pvc -n example',
+      '  kubectl get promcluster,statefulsets,pods,pvc -n example',
       '  kubectl scale prometheuscluster/simple-prometheus-instance --replicas=3 -n example',
       '(pods run on a kwok fake node: they become Ready but run no Prometheus)'
     ].join('\n')
