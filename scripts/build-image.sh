@@ -23,8 +23,9 @@
 #
 # Cached in $cache/images: the base as base/debian-<suite>-minbase-<digest of its inputs>.tar, each
 # hook image as hook/<digest of every input: sources, lock file, charts, Dockerfile, Node, helm,
-# promtool, base, reference>.tar (the three newest are kept). Measured on 2 cores: the base about
-# 70 s cold (downloads included), the hook image about 40 s; an unchanged image 2 s.
+# promtool, base, reference>.tar (the three newest are kept). Measured on 2 shared cores: the base
+# 55-100 s cold (downloads included), a hook image 12-30 s, an unchanged one under a second. Two
+# builds from two empty caches gave the same bytes.
 #
 #   scripts/build-image.sh [--output FILE] IMAGE   build IMAGE (e.g. registry.example.com/prometheus-cluster-controller:0.1.0),
 #                                                  copy (or hard-link) it to FILE; prints the archive's path
