@@ -2,7 +2,7 @@
 // the plain-HTTP loopback rule, the HTTPS app refusing clients without the CA's certificate, the
 // split of hook and ops routes, and the reload of renewed files. The real server process, with a
 // kubelet-style Secret volume, is tested in test/process/tls.test.ts.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
@@ -100,7 +100,10 @@ t.test('renewed files are applied once; files that do not parse or cannot be rea
   t.same(applied, [await readFile(renewed.cert, 'utf8')], 'applied once')
   t.ok(logs.some((l) => l.level === 'info' && l.msg === 'TLS certificate reloaded'))
   const before = logs.length
-  await writeFile(live.certFile, 'garbage')
+  // Replaced in one rename, as the kubelet swaps a Secret volume: writeFile truncates first, and a
+  // tick that read the empty file would rightly refuse it too, before the garbage.
+  await writeFile(`${live.certFile}.tmp`, 'garbage')
+  await rename(`${live.certFile}.tmp`, live.certFile)
   await wait(350)
   t.equal(applied.length, 1, 'not applied')
   t.same(logs.slice(before), [{ level: 'warn', msg: 'renewed TLS files refused: still serving the previous certificate' }], 'refused once, not at every tick')
