@@ -80,3 +80,17 @@ export async function installController(cluster: Cluster, certificates: HookCert
   controller.spec.resyncPeriodSeconds = resyncSeconds
   await cluster.apply([controller])
 }
+
+/**
+ * What most e2e files start with, once the cluster runs: certificates, one hook process over mutual
+ * TLS on free ports, and the controller installed for it. What stops each goes onto `closers`, in
+ * the order started, also when a later step fails.
+ */
+export async function startController(cluster: Cluster, closers: (() => Promise<void>)[]): Promise<Hook> {
+  const certificates = await hookCertificates()
+  closers.push(() => certificates.remove())
+  const hook = await startHook(certificates, await freePort(), await freePort())
+  closers.push(() => hook.stop(2000))
+  await installController(cluster, certificates, hook.url)
+  return hook
+}

@@ -1,16 +1,24 @@
-// A small loopback TCP proxy standing in for the hook's Service, as kube-proxy does: each
-// connection goes to the next backend in turn, and one a backend refuses is tried on the next.
-// TCP, not HTTP: the mutual TLS between Metacontroller and the hooks passes through untouched.
+// Loopback TCP proxies standing in for Services, as kube-proxy does: each connection goes to the
+// next backend in turn, and one a backend refuses is tried on the next. TCP, not HTTP: the mutual
+// TLS between Metacontroller and the hooks passes through untouched. startProxy fronts the hook
+// processes of the journey; harness/lib/service-network.ts gives each ClusterIP of the real node one.
 import { connect, createServer, type Server, type Socket } from 'node:net'
 import type { AddressInfo } from 'node:net'
 
-export interface Proxy {
-  /** host:port, for an https:// URL (the hooks' certificate names 127.0.0.1). */
-  address: string
-  close(): Promise<void>
+export interface Backend {
+  host: string
+  port: number
 }
 
-export async function startProxy(backends: number[]): Promise<Proxy> {
+export interface RoundRobinServer {
+  /** Not listening yet: the caller chooses where. */
+  server: Server
+  /** Closes the server and every connection through it. */
+  close: () => Promise<void>
+}
+
+/** A server that pipes each connection to the next of backends() (read at each connection). */
+export function roundRobinServer(backends: () => Backend[]): RoundRobinServer {
   let next = 0
   const sockets = new Set<Socket>()
   const track = (s: Socket) => {
@@ -20,14 +28,19 @@ export async function startProxy(backends: number[]): Promise<Proxy> {
   const server: Server = createServer((client) => {
     track(client)
     client.pause()
+    client.on('error', () => undefined)
     const attempt = (tries: number): void => {
-      const port = backends[next++ % backends.length] ?? 0
-      const upstream = connect({ host: '127.0.0.1', port })
+      const all = backends()
+      const backend = all[next++ % Math.max(all.length, 1)]
+      if (backend === undefined || tries <= 0) {
+        client.destroy()
+        return
+      }
+      const upstream = connect(backend)
       let connected = false
       upstream.once('connect', () => {
         connected = true
         track(upstream)
-        client.on('error', () => upstream.destroy())
         client.once('close', () => upstream.destroy())
         upstream.once('close', () => client.destroy())
         upstream.pipe(client)
@@ -36,20 +49,31 @@ export async function startProxy(backends: number[]): Promise<Proxy> {
       })
       upstream.on('error', () => {
         if (connected) client.destroy()
-        else if (tries > 1) attempt(tries - 1)
-        else client.destroy()
+        else attempt(tries - 1)
       })
     }
-    attempt(backends.length)
+    attempt(Math.max(backends().length, 1))
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
   return {
-    address: `127.0.0.1:${String(port)}`,
+    server,
     close: () =>
       new Promise((resolve) => {
         for (const s of sockets) s.destroy()
         server.close(() => resolve())
       })
   }
+}
+
+export interface Proxy {
+  /** host:port, for an https:// URL (the hooks' certificate names 127.0.0.1). */
+  address: string
+  close(): Promise<void>
+}
+
+/** A proxy on a free loopback port to these loopback ports. */
+export async function startProxy(ports: number[]): Promise<Proxy> {
+  const proxy = roundRobinServer(() => ports.map((port) => ({ host: '127.0.0.1', port })))
+  await new Promise<void>((resolve) => proxy.server.listen(0, '127.0.0.1', resolve))
+  const { port } = proxy.server.address() as AddressInfo
+  return { address: `127.0.0.1:${String(port)}`, close: () => proxy.close() }
 }

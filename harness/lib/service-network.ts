@@ -21,8 +21,8 @@ import { execFile } from 'node:child_process'
 import { createSocket, type Socket as UdpSocket } from 'node:dgram'
 import { readFileSync } from 'node:fs'
 import { request } from 'node:https'
-import { connect, createServer, type Server, type Socket } from 'node:net'
 import { promisify } from 'node:util'
+import { roundRobinServer, type Backend, type RoundRobinServer } from '../proxy.js'
 import type { ClientTls } from './watch.js'
 
 const run = promisify(execFile)
@@ -65,10 +65,6 @@ interface Endpoint {
   ready: boolean
   /** Port name -> number, from the slice. */
   ports: Map<string, number>
-}
-interface Backend {
-  host: string
-  port: number
 }
 
 type ServiceObject = { metadata: { namespace: string; name: string }; spec: { clusterIP?: string; ports?: { name?: string; port: number; protocol?: string }[] } }
@@ -116,7 +112,7 @@ export async function startServiceNetwork(options: ServiceNetworkOptions): Promi
 
   let services = new Map<string, Service>()
   let endpoints = new Map<string, Endpoint[]>()
-  const listeners = new Map<string, { server: Server; sockets: Set<Socket> }>()
+  const listeners = new Map<string, RoundRobinServer>()
   const addresses = new Set<string>()
   let stopped = false
 
@@ -130,49 +126,15 @@ export async function startServiceNetwork(options: ServiceNetworkOptions): Promi
 
   /** A proxy on ip:port to the ready endpoints of the Service's port, the next one each time. */
   async function listen(ip: string, port: number, serviceKey: string, portName: string): Promise<void> {
-    const sockets = new Set<Socket>()
-    const track = (s: Socket): void => {
-      sockets.add(s)
-      s.once('close', () => sockets.delete(s))
-    }
-    let next = 0
-    const server = createServer((client) => {
-      track(client)
-      client.pause()
-      client.on('error', () => undefined)
-      const attempt = (tries: number): void => {
-        const all = backends(serviceKey, portName)
-        const backend = all[next++ % Math.max(all.length, 1)]
-        if (backend === undefined || tries <= 0) {
-          client.destroy()
-          return
-        }
-        const upstream = connect({ host: backend.host, port: backend.port })
-        let connected = false
-        upstream.once('connect', () => {
-          connected = true
-          track(upstream)
-          client.once('close', () => upstream.destroy())
-          upstream.once('close', () => client.destroy())
-          upstream.pipe(client)
-          client.pipe(upstream)
-          client.resume()
-        })
-        upstream.on('error', () => {
-          if (connected) client.destroy()
-          else attempt(tries - 1)
-        })
-      }
-      attempt(Math.max(backends(serviceKey, portName).length, 1))
-    })
+    const proxy = roundRobinServer(() => backends(serviceKey, portName))
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject)
-      server.listen({ host: ip, port, exclusive: true }, () => {
-        server.off('error', reject)
+      proxy.server.once('error', reject)
+      proxy.server.listen({ host: ip, port, exclusive: true }, () => {
+        proxy.server.off('error', reject)
         resolve()
       })
     })
-    listeners.set(`${ip}:${String(port)}`, { server, sockets })
+    listeners.set(`${ip}:${String(port)}`, proxy)
   }
 
   async function addAddress(ip: string): Promise<void> {
@@ -193,10 +155,9 @@ export async function startServiceNetwork(options: ServiceNetworkOptions): Promi
   function closeListener(key: string): Promise<void> {
     const l = listeners.get(key)
     listeners.delete(key)
-    if (l === undefined) return Promise.resolve()
-    for (const s of l.sockets) s.destroy()
-    return new Promise((resolve) => l.server.close(() => resolve()))
+    return l === undefined ? Promise.resolve() : l.close()
   }
+
 
   async function read(): Promise<void> {
     const [svcList, sliceList] = await Promise.all([

@@ -15,7 +15,7 @@ import { isDeepStrictEqual } from 'node:util'
 import t from 'tap'
 import { parseAllDocuments } from 'yaml'
 import { logTail, startCluster } from '../../harness/cluster.js'
-import { freePort, hookCertificates, installController, startHook } from '../../harness/controller.js'
+import { startController } from '../../harness/controller.js'
 import { startPrometheusOperator } from '../../harness/prometheus-operator.js'
 import { waitFor } from '../../harness/lib/wait.js'
 import { API_VERSION, KIND, PLURAL, SHORT_NAMES, SINGULAR } from '../../src/api/resource.js'
@@ -44,14 +44,11 @@ const GOVERNING_SERVICE = 'prometheus-operated'
 const OPERATOR_POD_NAME_LABEL = 'operator.prometheus.io/name'
 
 const cluster = await startCluster({ metacontroller: 'required', persistentVolumes: 8 })
-const certificates = await hookCertificates()
-const closers: (() => Promise<void>)[] = [() => cluster.stop(), () => certificates.remove()]
+const closers: (() => Promise<void>)[] = [() => cluster.stop()]
 t.teardown(async () => {
   for (const close of closers.reverse()) await close()
 })
-const hook = await startHook(certificates, await freePort(), await freePort())
-closers.push(() => hook.stop(2000))
-await installController(cluster, certificates, hook.url)
+await startController(cluster, closers)
 await cluster.kubectlOk(['create', 'namespace', NS])
 const operator = await startPrometheusOperator(cluster, { namespaces: [NS] })
 t.comment(`${operator.version}; log: ${operator.logFile}`)

@@ -6,20 +6,17 @@ import { join } from 'node:path'
 import t from 'tap'
 import { ROOT } from '../helpers/env.js'
 import { startCluster } from '../../harness/cluster.js'
-import { freePort, hookCertificates, installController, startHook } from '../../harness/controller.js'
+import { startController } from '../../harness/controller.js'
 import { waitFor } from '../../harness/lib/wait.js'
 
 type Obj = { metadata: { name: string; namespace?: string }; spec?: Record<string, unknown>; status?: { conditions?: { type: string; status: string }[] } }
 
 const cluster = await startCluster({ metacontroller: 'required', persistentVolumes: 16 })
-const certificates = await hookCertificates()
-const closers: (() => Promise<void>)[] = [() => cluster.stop(), () => certificates.remove()]
+const closers: (() => Promise<void>)[] = [() => cluster.stop()]
 t.teardown(async () => {
   for (const close of closers.reverse()) await close()
 })
-const hook = await startHook(certificates, await freePort(), await freePort())
-closers.push(() => hook.stop(2000))
-await installController(cluster, certificates, hook.url)
+await startController(cluster, closers)
 
 const k = (...args: string[]) => cluster.kubectlOk(args)
 const getJson = async <T = Obj>(...args: string[]): Promise<T> => JSON.parse(await k('get', ...args, '-o', 'json')) as T

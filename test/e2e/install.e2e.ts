@@ -22,7 +22,7 @@ import { parse } from 'yaml'
 import { ROOT } from '../helpers/env.js'
 import { startCluster } from '../../harness/cluster.js'
 import { containerArgs, localOverlay, recommendedArgsFile } from '../../harness/lib/metacontroller.js'
-import { chownHostPathVolumes, findNodeTools, kubectl, nodeLogTail, startRealNode, type RealNode } from '../../harness/lib/real-node.js'
+import { chownHostPathVolumes, findNodeTools, kubectl, kubectlOk, nodeLogTail, type RealNode, startRealNode } from '../../harness/lib/real-node.js'
 import { freeServiceCidr } from '../../harness/lib/service-network.js'
 import { waitFor } from '../../harness/lib/wait.js'
 
@@ -75,11 +75,7 @@ const certsDir = join(ROOT, 'metacontroller', 'controller', 'certs')
 if (!existsSync(certsDir)) closers.push(() => rmSync(certsDir, { recursive: true, force: true }))
 
 const kTry = (...args: string[]) => kubectl(cluster, args)
-async function k(...args: string[]): Promise<string> {
-  const r = await kTry(...args)
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${String(r.code)}): ${r.stderr}`)
-  return r.stdout
-}
+const k = (...args: string[]) => kubectlOk(cluster, args)
 const getJson = async <T>(...args: string[]): Promise<T> => JSON.parse(await k('get', ...args, '-o', 'json')) as T
 
 const node: RealNode = await startRealNode(cluster, { services: { server: cluster.server, tls: cluster.tls } })

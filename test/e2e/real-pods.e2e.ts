@@ -9,8 +9,8 @@ import { join } from 'node:path'
 import t from 'tap'
 import { parse, stringify } from 'yaml'
 import { startCluster } from '../../harness/cluster.js'
-import { freePort, hookCertificates, installController, startHook } from '../../harness/controller.js'
-import { chownHostPathVolumes, kubectl, nodeLogTail, startRealNode, type RealNode } from '../../harness/lib/real-node.js'
+import { startController } from '../../harness/controller.js'
+import { chownHostPathVolumes, kubectl, kubectlOk, nodeLogTail, type RealNode, startRealNode } from '../../harness/lib/real-node.js'
 import { watch, type WatchedObject } from '../../harness/lib/watch.js'
 import { waitFor } from '../../harness/lib/wait.js'
 
@@ -43,11 +43,7 @@ t.teardown(async () => {
 
 // kubectl without stdin (lib/real-node.ts): a quick exit never meets a write to its stdin.
 const kTry = (...args: string[]) => kubectl(cluster, args)
-async function k(...args: string[]): Promise<string> {
-  const r = await kTry(...args)
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${String(r.code)}): ${r.stderr}`)
-  return r.stdout
-}
+const k = (...args: string[]) => kubectlOk(cluster, args)
 const getJson = async <T>(...args: string[]): Promise<T> => JSON.parse(await k('get', ...args, '-o', 'json')) as T
 
 /** waitFor with the end of the real node's logs in the timeout's message. */
@@ -121,11 +117,7 @@ const node: RealNode = await startRealNode(cluster)
 closers.push(() => node.stop())
 await chownHostPathVolumes(cluster, 65534, 65534)
 for (const n of (await k('get', 'nodes', '-l', 'type=kwok', '-o', 'name')).split('\n').filter((l) => l !== '')) await k('cordon', n)
-const certificates = await hookCertificates()
-closers.push(() => certificates.remove())
-const hook = await startHook(certificates, await freePort(), await freePort())
-closers.push(() => hook.stop(2000))
-await installController(cluster, certificates, hook.url)
+await startController(cluster, closers)
 // The restricted Pod Security profile, enforced: the API server admits only pods that meet it.
 await k('create', 'namespace', ns)
 await k('label', 'namespace', ns, 'pod-security.kubernetes.io/enforce=restricted', 'pod-security.kubernetes.io/enforce-version=latest')

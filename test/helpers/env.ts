@@ -33,3 +33,12 @@ export async function standIn(name: string, script: string): Promise<string> {
   await chmod(path, 0o755)
   return path
 }
+
+/** The config of a stand-in helm for each way a render fails, by the Degraded reason it gives. */
+export async function failingHelm(): Promise<[reason: string, env: Record<string, string>][]> {
+  return [
+    ['RenderFailed', { HELM_BIN: await standIn('helm', 'echo boom >&2; exit 1') }],
+    ['RenderTimeout', { HELM_BIN: await standIn('helm', 'exec sleep 30'), RENDER_TIMEOUT_MS: '200' }],
+    ['ToolMissing', { HELM_BIN: '/nonexistent/helm' }]
+  ]
+}

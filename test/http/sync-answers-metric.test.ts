@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify'
 import type { PrometheusClusterStatus } from '../../src/api/status.js'
 import { DEGRADED_REASONS } from '../../src/core/status.js'
 import { OTHER_REASON, createMetrics } from '../../src/plugins/metrics.js'
-import { standIn, testApp } from '../helpers/env.js'
+import { failingHelm, standIn, testApp } from '../helpers/env.js'
 import { body, parentFrom } from '../helpers/requests.js'
 
 /** The counter's series, by reason. */
@@ -40,12 +40,7 @@ t.test('a rendered sync counts AsExpected; an invalid spec InvalidSpec; a reject
 })
 
 t.test('stand-in helm failing, hanging or missing: RenderFailed, RenderTimeout, ToolMissing', async (t) => {
-  const cases: [string, Record<string, string>][] = [
-    ['RenderFailed', { HELM_BIN: await standIn('helm', 'echo boom >&2; exit 1') }],
-    ['RenderTimeout', { HELM_BIN: await standIn('helm', 'exec sleep 30'), RENDER_TIMEOUT_MS: '200' }],
-    ['ToolMissing', { HELM_BIN: '/nonexistent/helm' }]
-  ]
-  for (const [reason, env] of cases) {
+  for (const [reason, env] of await failingHelm()) {
     const app = await testApp(env)
     t.equal(await sync(app, body(parentFrom('simple.yaml'))), 200, reason)
     t.same(await answers(app), only({ [reason]: 1 }), reason)

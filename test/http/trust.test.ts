@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify'
 import type { FinalizeResponse, KubeObject, ObjectsByType } from '../../src/api/hook-request.js'
 import { grantsNoMore, LAST_APPLIED_ANNOTATION } from '../../src/core/children.js'
 import { childNames } from '../../src/core/names.js'
-import { standIn, testApp } from '../helpers/env.js'
+import { failingHelm, testApp } from '../helpers/env.js'
 import { body, observe, parentFrom, type Body } from '../helpers/requests.js'
 
 const NS = 'example'
@@ -111,12 +111,7 @@ t.test('a configuration promtool rejects: only the cluster\'s own children', asy
 })
 
 t.test('stand-in helm failing, hanging or missing: only the cluster\'s own children', async (t) => {
-  const cases: [string, Record<string, string>][] = [
-    ['RenderFailed', { HELM_BIN: await standIn('helm', 'echo boom >&2; exit 1') }],
-    ['RenderTimeout', { HELM_BIN: await standIn('helm', 'exec sleep 30'), RENDER_TIMEOUT_MS: '200' }],
-    ['ToolMissing', { HELM_BIN: '/nonexistent/helm' }]
-  ]
-  for (const [reason, env] of cases) {
+  for (const [reason, env] of await failingHelm()) {
     const app = await testApp(env)
     const { code, json } = await post(app, '/sync', body(parent, observed))
     await app.close()
