@@ -128,7 +128,7 @@ image: ## Build the hook image IMAGE (default prometheus-cluster-controller:0.1.
 	case "$$builder" in \
 	  docker) set -x; $(DOCKER) build -t '$(IMAGE)' . ;; \
 	  archive) \
-	    if [[ ! -x node_modules/.bin/tsx ]]; then $(MAKE) --no-print-directory dependencies; fi; \
+	    $(MAKE) --no-print-directory dependencies; \
 	    (set -x; scripts/build-image.sh --output '$(IMAGE_ARCHIVE)' '$(IMAGE)' >/dev/null); \
 	    echo "$(IMAGE) is in $(IMAGE_ARCHIVE) (docker-archive). Push it with: skopeo copy docker-archive:$(IMAGE_ARCHIVE) docker://$(IMAGE)"; \
 	    echo "or load it: docker load -i $(IMAGE_ARCHIVE); ctr -n k8s.io images import $(IMAGE_ARCHIVE)" ;; \
