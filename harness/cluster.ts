@@ -11,7 +11,6 @@
 //   npx tsx harness/cluster.ts up     start it, print how to use it, stop on Ctrl-C
 //
 // Binaries: scripts/install-e2e-tools.sh (see harness/lib/binaries.ts for the overrides).
-import { execFile } from 'node:child_process'
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { rmSync } from 'node:fs'
 import { request as httpsRequest } from 'node:https'
@@ -23,7 +22,7 @@ import { findBinaries, type Binaries } from './lib/binaries.js'
 import { metacontrollerArgs, withArgs, type MetacontrollerFlags } from './lib/metacontroller.js'
 import { defaultStorageClass, fakeNode, hostPathVolume, list, type NodeResources } from './lib/manifests.js'
 import { makePki, writeKubeconfig, type Pki } from './lib/pki.js'
-import { Supervisor, tail, type Managed } from './lib/processes.js'
+import { run, Supervisor, tail, type Managed } from './lib/processes.js'
 import type { ClientTls } from './lib/watch.js'
 
 export interface ClusterOptions {
@@ -224,21 +223,7 @@ type Kubectl = Pick<Cluster, 'kubectl' | 'kubectlOk' | 'apply'>
 /** kubectl against `kubeconfig`: never throwing for an exit (kubectl), throwing (kubectlOk), applying (apply). */
 function kubectlFor(kubectlPath: string, kubeconfig: string): Kubectl {
   const kubectl = (args: string[], opts: KubectlOptions = {}): Promise<KubectlResult> =>
-    new Promise((resolve) => {
-      const child = execFile(
-        kubectlPath,
-        [`--kubeconfig=${kubeconfig}`, ...args],
-        { timeout: opts.timeoutMs ?? 600_000, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, KUBECONFIG: kubeconfig } },
-        (error, stdout, stderr) => {
-          const e = error as (NodeJS.ErrnoException & { killed?: boolean; code?: number | string }) | null
-          const code = e === null ? 0 : e.killed === true ? 124 : typeof e.code === 'number' ? e.code : 1
-          resolve({ stdout, stderr: e !== null && stderr === '' ? e.message : stderr, code })
-        }
-      )
-      // kubectl may exit before it reads its input (an error, or no input wanted): its exit says why.
-      child.stdin?.on('error', () => undefined)
-      child.stdin?.end(opts.input ?? '')
-    })
+    run(kubectlPath, [`--kubeconfig=${kubeconfig}`, ...args], { input: opts.input, timeoutMs: opts.timeoutMs ?? 600_000, env: { ...process.env, KUBECONFIG: kubeconfig } })
   const kubectlOk = async (args: string[], opts?: KubectlOptions): Promise<string> => {
     const result = await kubectl(args, opts)
     if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')} exited ${result.code}: ${result.stderr.trim()}`)

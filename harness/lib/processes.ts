@@ -124,3 +124,52 @@ export class Supervisor {
     for (const managed of this.processes) if (managed.exit === undefined) managed.child.kill('SIGKILL')
   }
 }
+
+export interface RunResult {
+  code: number
+  stdout: string
+  stderr: string
+  /** stdout and stderr interleaved as they came, for a message. */
+  output: string
+}
+
+export interface RunOptions {
+  env?: NodeJS.ProcessEnv
+  cwd?: string
+  /** Written to its stdin; without it stdin is /dev/null, so a quick exit never meets a write. */
+  input?: string
+  /** Killed (SIGKILL) after this long; the result then has code 124. */
+  timeoutMs: number
+}
+
+// Every short-lived command run() started and still running: SIGKILLed if this process exits first.
+const running = new Set<ChildProcess>()
+let exitHandler = false
+
+/** Runs a short-lived command to its end and collects its output. Never throws: a failure to start is code 127. */
+export function run(command: string, args: string[], options: RunOptions): Promise<RunResult> {
+  if (!exitHandler) {
+    exitHandler = true
+    process.once('exit', () => running.forEach((c) => c.kill('SIGKILL')))
+  }
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] })
+    running.add(child)
+    let stdout = ''
+    let stderr = ''
+    let output = ''
+    child.stdout?.on('data', (d: Buffer) => ((stdout += d.toString()), (output += d.toString())))
+    child.stderr?.on('data', (d: Buffer) => ((stderr += d.toString()), (output += d.toString())))
+    // The command may exit before it reads its input (an error, or no input wanted): its exit says why.
+    child.stdin?.on('error', () => undefined)
+    child.stdin?.end(options.input)
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs)
+    const done = (code: number, message?: string) => {
+      clearTimeout(timer)
+      running.delete(child)
+      resolve({ code, stdout, stderr: message ?? stderr, output: message ?? output })
+    }
+    child.once('error', (error) => done(127, error.message))
+    child.once('close', (code, signal) => done(signal === 'SIGKILL' ? 124 : (code ?? 1)))
+  })
+}

@@ -22,7 +22,7 @@
 // (make node-tools). The settings below are the ones this machine needs (../shared/design.md, "Real
 // pods"): a cgroup v1 host, no swap accounting, and no CAP_SYS_RESOURCE, so containerd must not
 // raise a container's oom_score_adj above its own.
-import { execFile, execFileSync, spawn } from 'node:child_process'
+import { execFile, execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs'
 import { chown, mkdir, readFile, writeFile } from 'node:fs/promises'
@@ -32,7 +32,7 @@ import { parse } from 'yaml'
 import { freePort, type Cluster } from '../cluster.js'
 import { ROOT } from '../root.js'
 
-import { ComponentError, Supervisor, tail, type Managed } from './processes.js'
+import { ComponentError, run as runToEnd, Supervisor, tail, type Managed, type RunResult } from './processes.js'
 import { startServiceNetwork, type ServiceNetwork } from './service-network.js'
 import type { ClientTls } from './watch.js'
 
@@ -97,26 +97,10 @@ type ClusterLike = Pick<Cluster, 'dir' | 'kubeconfig' | 'kubectlPath'>
  * Runs kubectl against the cluster with no stdin (so a quick exit never meets a write to its
  * stdin), killing it after timeoutMs (code 124). Never throws for a non-zero exit.
  */
-export function kubectl(cluster: ClusterLike, args: string[], timeoutMs = 120_000): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolvePromise) => {
-    const child = spawn(cluster.kubectlPath, [`--kubeconfig=${cluster.kubeconfig}`, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
-    child.once('error', (error) => {
-      clearTimeout(timer)
-      resolvePromise({ code: 127, stdout, stderr: error.message })
-    })
-    child.once('close', (code, signal) => {
-      clearTimeout(timer)
-      resolvePromise({ code: signal === 'SIGKILL' ? 124 : (code ?? 1), stdout, stderr })
-    })
-  })
+export function kubectl(cluster: ClusterLike, args: string[], timeoutMs = 120_000): Promise<RunResult> {
+  return runToEnd(cluster.kubectlPath, [`--kubeconfig=${cluster.kubeconfig}`, ...args], { timeoutMs })
 }
 
-/** Like kubectl(), but throws with stderr unless kubectl exits 0; returns stdout. */
 export async function kubectlOk(cluster: ClusterLike, args: string[]): Promise<string> {
   const r = await kubectl(cluster, args)
   if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} exited ${String(r.code)}: ${r.stderr.trim()}`)

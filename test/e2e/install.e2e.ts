@@ -14,7 +14,7 @@
 // same overlay is applied over the local copy of that release, which the Metacontroller binary
 // was built from), and `docker push` needs a registry (none here: the archive `make image` wrote
 // is imported into the node's containerd, which is what a pull would have put there).
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
@@ -23,6 +23,7 @@ import { ROOT } from '../helpers/env.js'
 import { startCluster } from '../../harness/cluster.js'
 import { containerArgs, localOverlay, recommendedArgsFile } from '../../harness/lib/metacontroller.js'
 import { chownHostPathVolumes, findNodeTools, kubectl, kubectlOk, nodeLogTail, type RealNode, startRealNode } from '../../harness/lib/real-node.js'
+import { run } from '../../harness/lib/processes.js'
 import { freeServiceCidr } from '../../harness/lib/service-network.js'
 import { waitFor } from '../../harness/lib/wait.js'
 
@@ -91,26 +92,13 @@ const toolsBin = execFileSync(join(ROOT, 'scripts', 'install-tools.sh'), ['--pri
 const shellEnv: NodeJS.ProcessEnv = Object.fromEntries(
   Object.entries({ ...cluster.env, PATH: `${String(cluster.env.PATH)}:${toolsBin}` }).filter(([key]) => key !== 'NODE_OPTIONS' && key !== 'NODE_V8_COVERAGE' && !key.startsWith('_TAPJS') && !key.startsWith('TAP'))
 )
-const running = new Set<ChildProcess>()
-process.once('exit', () => running.forEach((c) => c.kill('SIGKILL')))
 /** Runs `line` with bash in the checkout; resolves to its output, throws with it unless it exits 0. */
-function sh(t: Test, line: string, timeoutMs = 600_000): Promise<string> {
+async function sh(t: Test, line: string, timeoutMs = 600_000): Promise<string> {
   const started = Date.now()
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-c', line], { cwd: ROOT, env: shellEnv, stdio: ['ignore', 'pipe', 'pipe'] })
-    running.add(child)
-    let output = ''
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()))
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
-    child.once('close', (code) => {
-      clearTimeout(timer)
-      running.delete(child)
-      t.comment(`$ ${line}   (${((Date.now() - started) / 1000).toFixed(1)} s, exit ${String(code)})`)
-      if (code === 0) resolve(output)
-      else reject(new Error(`${line} exited ${String(code)}:\n${output.split('\n').slice(-40).join('\n')}`))
-    })
-  })
+  const r = await run('bash', ['-c', line], { cwd: ROOT, env: shellEnv, timeoutMs })
+  t.comment(`$ ${line}   (${((Date.now() - started) / 1000).toFixed(1)} s, exit ${String(r.code)})`)
+  if (r.code !== 0) throw new Error(`${line} exited ${String(r.code)}:\n${r.output.split('\n').slice(-40).join('\n')}`)
+  return r.output
 }
 
 const isReady = (p: { status: { conditions?: Condition[] } }): boolean => (p.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True')
