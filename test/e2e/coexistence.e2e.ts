@@ -317,6 +317,10 @@ t.test('the controller chart\'s ServiceMonitor and PrometheusRule, applied here,
 
 t.test('the operator ran throughout and logged no error', async (t) => {
   t.equal(operator.managed.exit, undefined, 'still running')
+  // One race is the operator's own: a sync of one of its Prometheus objects queued while the test
+  // deleted it finds that object's generated Secret already gone ("prometheus-k8s" not found). It
+  // names only the operator's objects being deleted; any other error line fails.
+  const deleting = (line: string) => Object.keys(THEIRS).some((n) => line.includes(`sync \\"${NS}/${n}\\" failed: `) && line.includes(`\\"${operatorStatefulSet(n)}\\" not found`))
   const errors = (await readFile(operator.logFile, 'utf8')).split('\n').filter((l) => l.includes('level=error'))
-  t.same(errors, [], 'no level=error line in its log')
+  t.same(errors.filter((l) => !deleting(l)), [], 'no level=error line in its log but a sync of its own Prometheus racing the test\'s delete', { errors })
 })
