@@ -14,7 +14,12 @@
 //
 // BENCH_METACONTROLLER: recommended (deploy/metacontroller/args.yaml, default) or defaults (the
 // release's args: QPS 5, burst 10, 5 workers). BENCH_ETAG: off (default), on, compare.
-import { readFileSync } from 'node:fs'
+// BENCH_PROFILE=DIR: CPU profiles of kube-apiserver, kube-controller-manager, kube-scheduler and
+// Metacontroller over the convergence (BENCH_PROFILE_SECONDS, default 60, from the apply), written
+// to DIR/<component>.pprof for `go tool pprof -top`.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { request as httpsRequest } from 'node:https'
+import { join } from 'node:path'
 import { loadavg } from 'node:os'
 import { startCluster, type Cluster } from '../harness/cluster.js'
 import { freePort, hookCertificates, installController, startHook } from '../harness/controller.js'
@@ -27,6 +32,8 @@ const RESYNC = process.env.BENCH_RESYNC !== '0'
 const RESYNC_SECONDS = Number(process.env.BENCH_RESYNC_SECONDS ?? 60)
 const ETAG = process.env.BENCH_ETAG ?? 'off'
 const TIMEOUT_S = Number(process.env.BENCH_TIMEOUT_SECONDS ?? 1800)
+const PROFILE_DIR = process.env.BENCH_PROFILE
+const PROFILE_SECONDS = Number(process.env.BENCH_PROFILE_SECONDS ?? 60)
 if (!Number.isInteger(COUNT) || COUNT < 1) throw new Error('BENCH_CLUSTERS must be a positive integer')
 if (flagsEnv !== 'recommended' && flagsEnv !== 'defaults') throw new Error('BENCH_METACONTROLLER must be recommended or defaults')
 const FLAGS: MetacontrollerFlags = flagsEnv
@@ -82,6 +89,7 @@ interface Snapshot {
 
 const cluster: Cluster = await startCluster({
   metacontrollerFlags: FLAGS,
+  profiling: PROFILE_DIR !== undefined,
   persistentVolumes: COUNT + 10,
   // Room for every pod (each requests 100m and 512Mi) and the PersistentVolumes they bind.
   nodeResources: { pods: String(COUNT + 110), cpu: String(Math.max(64, COUNT)), memory: `${String(Math.max(256, COUNT))}Gi` }
@@ -128,6 +136,7 @@ try {
     spec: {}
   }))
   const before = await snapshot()
+  const profiles = PROFILE_DIR === undefined ? Promise.resolve() : profile(PROFILE_DIR)
   const started = performance.now()
   // kubectl apply of a List of 1,000 objects takes a while by itself: 200 at a time, side by side.
   const batches = Array.from({ length: Math.ceil(COUNT / 200) }, (_, i) => resources.slice(i * 200, i * 200 + 200))
@@ -158,11 +167,13 @@ try {
   proms.stop()
   statefulSets.stop()
   const converged = await snapshot()
+  await profiles
 
   out(`applied in ${applied.toFixed(1)} s (kubectl apply, 200 a call)`)
   out(`every StatefulSet exists after ${allSts?.toFixed(1) ?? '?'} s`)
   out(`every status Ready after ${allReady.toFixed(1)} s  (load average then: ${loadAtReady})`)
   report('convergence', before, converged)
+  out(`events in namespace bench, by source and reason: ${await eventReasons()}`)
 
   if (RESYNC) {
     const first = await resync('resync of the unchanged clusters')
@@ -224,6 +235,46 @@ try {
   await hook.stop()
   await cluster.stop()
   await certificates.remove()
+}
+
+/** "component reason count, ..." of the events in namespace bench, most first (each event's count, so repeats add up). */
+async function eventReasons(): Promise<string> {
+  const list = JSON.parse(await cluster.kubectlOk(['get', 'events', '-n', 'bench', '-o', 'json'])) as {
+    items: { reason?: string; count?: number; source?: { component?: string }; reportingComponent?: string }[]
+  }
+  const counts = new Map<string, number>()
+  for (const e of list.items) {
+    const key = `${e.source?.component || e.reportingComponent || '?'} ${e.reason ?? '?'}`
+    counts.set(key, (counts.get(key) ?? 0) + (e.count ?? 1))
+  }
+  return [...counts].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${String(n)}`).join(', ')
+}
+
+/** GET of a component's /debug/pprof/ path (loopback; the admin certificate for the https ones, whose serving certificates are self-signed). */
+function pprofGet(url: string): Promise<Buffer> {
+  if (url.startsWith('http:')) return fetch(url).then(async (r) => Buffer.from(await r.arrayBuffer()))
+  const tls = { cert: readFileSync(cluster.tls.cert), key: readFileSync(cluster.tls.key), rejectUnauthorized: false }
+  return new Promise((resolve, reject) => {
+    httpsRequest(url, tls, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('end', () => (res.statusCode === 200 ? resolve(Buffer.concat(chunks)) : reject(new Error(`${url}: ${String(res.statusCode)} ${Buffer.concat(chunks).toString().slice(0, 200)}`))))
+    })
+      .on('error', reject)
+      .end()
+  })
+}
+
+/** CPU profiles of every profiled component over the next PROFILE_SECONDS, side by side, into dir. */
+async function profile(dir: string): Promise<void> {
+  mkdirSync(dir, { recursive: true })
+  await Promise.all(
+    Object.entries(cluster.profileUrls).map(async ([name, base]) => {
+      const data = await pprofGet(`${base}profile?seconds=${String(PROFILE_SECONDS)}`)
+      writeFileSync(join(dir, `${name}.pprof`), data)
+      out(`profile: ${join(dir, `${name}.pprof`)} (${String(PROFILE_SECONDS)} s)`)
+    })
+  )
 }
 
 function report(title: string, a: Snapshot, b: Snapshot): void {

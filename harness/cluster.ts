@@ -50,6 +50,11 @@ export interface ClusterOptions {
   metacontrollerFlags?: MetacontrollerFlags
   /** Extra arguments for metacontroller; each replaces the flag of the same name. */
   metacontrollerArgs?: string[]
+  /**
+   * Serve Go's CPU and heap profiles (/debug/pprof) from kube-apiserver, kube-controller-manager,
+   * kube-scheduler and Metacontroller (default false): Cluster.profileUrls says where.
+   */
+  profiling?: boolean
   /** Keep the temp directory (logs, data) after stop(); also PCC_E2E_KEEP=1. */
   keepTempDir?: boolean
   /** Overrides for the binaries found by findBinaries(). */
@@ -114,6 +119,8 @@ export interface Cluster {
   kubectlOk(args: string[], options?: KubectlOptions): Promise<string>
   /** kubectl apply -f - of YAML or JSON text, or of objects (sent as a List). */
   apply(manifest: string | object[]): Promise<string>
+  /** Each profiled component's /debug/pprof/ base URL (ClusterOptions.profiling; empty without it). The https ones take the admin client certificate. */
+  profileUrls: Record<string, string>
   /** The running components' process ids, by name (for CPU and memory figures). */
   pids(): Record<string, number>
   /** The log file of a component: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, metacontroller. */
@@ -244,6 +251,8 @@ interface Run extends Kubectl {
   serviceCidr: string
   /** Per-component start timeout. */
   timeout: number
+  /** ClusterOptions.profiling: component name -> its /debug/pprof/ URL, filled as they start. */
+  profileUrls: Record<string, string> | undefined
   /** Logs a step with the time since the start. */
   step(message: string): void
 }
@@ -286,11 +295,12 @@ async function startApiserver(run: Run, etcd: string, port: number): Promise<voi
     '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
     '--authorization-mode=RBAC',
     '--allow-privileged=true',
-    '--profiling=false',
+    `--profiling=${String(run.profileUrls !== undefined)}`,
     // The kubernetes Service's endpoints would be 127.0.0.1, which Endpoints reject (loopback):
     // nothing in this cluster reaches the API server through the Service anyway.
     '--endpoint-reconciler-type=none'
   ])
+  if (run.profileUrls) run.profileUrls['kube-apiserver'] = `https://127.0.0.1:${String(port)}/debug/pprof/`
   await run.supervisor.waitReady(apiserver, 'ready (/readyz)', async () => (await run.kubectl(['get', '--raw', '/readyz'], { timeoutMs: 5000 })).stdout.trim() === 'ok', run.timeout)
   run.step(`kube-apiserver ready on port ${String(port)}`)
 }
@@ -302,6 +312,10 @@ async function startControllers(run: Run): Promise<{ managed: Managed[]; health:
   // No --authentication-kubeconfig/--authorization-kubeconfig: their health endpoints are open
   // anyway, and with them both components would poll for the front-proxy CA this API server lacks.
   const authFlags = [`--kubeconfig=${run.kubeconfig}`]
+  // Without an authorization kubeconfig only these paths are served; profiles are opt-in.
+  const profiling = run.profileUrls
+    ? ['--profiling=true', '--authorization-always-allow-paths=/healthz,/readyz,/livez,/debug/pprof/*']
+    : ['--profiling=false']
   const kcm = run.supervisor.start('kube-controller-manager', run.binaries.kubeControllerManager, [
     ...authFlags,
     '--bind-address=127.0.0.1',
@@ -319,7 +333,7 @@ async function startControllers(run: Run): Promise<{ managed: Managed[]; health:
     '--kube-api-qps=200',
     '--kube-api-burst=400',
     '--concurrent-statefulset-syncs=10',
-    '--profiling=false'
+    ...profiling
   ])
   const scheduler = run.supervisor.start('kube-scheduler', run.binaries.kubeScheduler, [
     ...authFlags,
@@ -328,7 +342,7 @@ async function startControllers(run: Run): Promise<{ managed: Managed[]; health:
     '--leader-elect=false',
     '--kube-api-qps=200',
     '--kube-api-burst=400',
-    '--profiling=false'
+    ...profiling
   ])
   const kwok = run.supervisor.start('kwok', run.binaries.kwok, [
     `--kubeconfig=${run.kubeconfig}`,
@@ -340,6 +354,10 @@ async function startControllers(run: Run): Promise<{ managed: Managed[]; health:
     '--node-lease-duration-seconds=40',
     '--cidr=10.244.0.0/16'
   ])
+  if (run.profileUrls) {
+    run.profileUrls['kube-controller-manager'] = `https://127.0.0.1:${String(kcmPort)}/debug/pprof/`
+    run.profileUrls['kube-scheduler'] = `https://127.0.0.1:${String(schedulerPort)}/debug/pprof/`
+  }
   return {
     managed: [kcm, scheduler, kwok],
     health: [`https://127.0.0.1:${String(kcmPort)}/healthz`, `https://127.0.0.1:${String(schedulerPort)}/healthz`, `http://127.0.0.1:${String(kwokPort)}/healthz`]
@@ -385,11 +403,13 @@ async function startMetacontroller(run: Run, args: string[]): Promise<string> {
   const manifests = run.binaries.metacontrollerManifests
   await run.kubectlOk(['apply', '-f', join(manifests, 'metacontroller-crds-v1.yaml')])
   await run.kubectlOk(['wait', '--for=condition=Established', '--timeout=60s', 'crd/compositecontrollers.metacontroller.k8s.io', 'crd/decoratorcontrollers.metacontroller.k8s.io'])
-  const [metrics, health] = await Promise.all([freePort(), freePort()])
+  const [metrics, health, pprof] = await Promise.all([freePort(), freePort(), freePort()])
+  const profiling = run.profileUrls ? [`--pprof-address=127.0.0.1:${String(pprof)}`] : []
+  if (run.profileUrls) run.profileUrls.metacontroller = `http://127.0.0.1:${String(pprof)}/debug/pprof/`
   const metacontroller = run.supervisor.start(
     'metacontroller',
     run.binaries.metacontroller,
-    [...args, `--metrics-address=127.0.0.1:${String(metrics)}`, `--health-probe-bind-address=127.0.0.1:${String(health)}`],
+    [...args, `--metrics-address=127.0.0.1:${String(metrics)}`, `--health-probe-bind-address=127.0.0.1:${String(health)}`, ...profiling],
     // controller-runtime reads KUBECONFIG.
     { ...process.env, KUBECONFIG: run.kubeconfig }
   )
@@ -435,7 +455,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     const serviceCidr = options.serviceCidr ?? defaultServiceCidr
     const pki = await makePki(dir, firstAddress(serviceCidr))
     await writeKubeconfig(kubeconfig, server, pki)
-    const run: Run = { ...kubectl, dir, kubeconfig, binaries, supervisor, pki, serviceCidr, timeout: options.startTimeoutMs ?? 60_000, step: (m) => log(`${m} (${elapsed(started)})`) }
+    const profileUrls = options.profiling === true ? {} : undefined
+    const run: Run = { ...kubectl, dir, kubeconfig, binaries, supervisor, pki, serviceCidr, profileUrls, timeout: options.startTimeoutMs ?? 60_000, step: (m) => log(`${m} (${elapsed(started)})`) }
 
     await startApiserver(run, await startEtcd(run), apiserverPort)
     const controllers = await startControllers(run)
@@ -456,6 +477,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       metacontroller: runMetacontroller,
       metacontrollerArgs: mcArgs,
       metacontrollerMetricsUrl,
+      profileUrls: { ...profileUrls },
       env: { ...process.env, KUBECONFIG: kubeconfig, PATH: `${dirname(binaries.kubectl)}:${process.env.PATH ?? ''}` },
       ...kubectl,
       logFile: (component) => supervisor.logFile(component),
