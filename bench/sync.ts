@@ -17,6 +17,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { Pool } from 'undici'
+import { hookNodeFlags } from '../harness/hook-process.js'
 import { Value } from '@sinclair/typebox/value'
 import { PrometheusClusterSpec } from '../src/api/spec.js'
 import { loadConfig } from '../src/config.js'
@@ -146,7 +147,7 @@ console.log(`machine: ${process.platform} ${process.arch}, node ${process.versio
 
 // 1. warm sync vs bare route, taking turns
 const bare = await startServer(['--import', 'tsx', join(root, 'bench', 'bare-server.ts')])
-const hook = await startServer([join(root, 'dist', 'server.js')])
+const hook = await startServer([...hookNodeFlags(), join(root, 'dist', 'server.js')])
 await load(bare.url, [warmBody], 2000, CONCURRENCY)
 await load(hook.url, [warmBody], 2000, CONCURRENCY)
 const [warmResult, bareResult] = await alternate([hook, bare], [warmBody], WARM_REQUESTS)
@@ -184,7 +185,7 @@ console.log(`cold/helm p50: ${fmt(cold.p50 / percentile(helmTimes, 50))}x  (targ
 await stop(hook)
 
 // 3. memory after 10,000 syncs over 500 distinct specs, in a fresh hook process
-const fresh = await startServer([join(root, 'dist', 'server.js')])
+const fresh = await startServer([...hookNodeFlags(), join(root, 'dist', 'server.js')])
 const distinct = Array.from({ length: 500 }, (_, i) => JSON.stringify(specBody(fixture, i)))
 const memoryRun = await load(fresh.url, distinct, 10_000, CONCURRENCY)
 const metrics = await (await fetch(`${fresh.opsUrl ?? ''}/metrics`)).text()

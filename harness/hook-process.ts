@@ -1,8 +1,13 @@
 // The hook as a real server process started from the checkout (src/server.ts through tsx), on
-// loopback. PORT 0 picks a free port; pass one to restart a hook at the same address.
+// loopback, with the Node.js flags of the image's CMD (the Dockerfile owns them). PORT 0 picks a
+// free port; pass one to restart a hook at the same address.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
+import { dockerfileNodeFlags } from '../scripts/image-config.js'
 import { ROOT } from './root.js'
+
+/** The Node.js flags the image runs the server with (Dockerfile CMD). */
+export const hookNodeFlags = (): string[] => dockerfileNodeFlags(join(ROOT, 'Dockerfile'))
 
 export interface HookProcess {
   child: ChildProcess
@@ -21,7 +26,7 @@ function withoutCoverage(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 
 /** `entry`: src/server.ts through tsx (default), or a compiled dist/server.js as production runs it (npm run build first). */
 export function startHookProcess(env: Record<string, string> = {}, entry: 'src' | 'dist' = 'src'): HookProcess {
-  const args = entry === 'src' ? ['--import', 'tsx', join(ROOT, 'src', 'server.ts')] : [join(ROOT, 'dist', 'server.js')]
+  const args = [...hookNodeFlags(), ...(entry === 'src' ? ['--import', 'tsx', join(ROOT, 'src', 'server.ts')] : [join(ROOT, 'dist', 'server.js')])]
   const child = spawn(process.execPath, args, {
     env: { ...withoutCoverage(process.env), HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe']

@@ -220,6 +220,25 @@ export function withBaseEnv(config: ImageConfig, base: string[]): ImageConfig {
   return { ...config, Env: [...env].map(([k, v]) => `${k}=${v}`) }
 }
 
+/**
+ * The Node.js flags of the stage's CMD, which must be `node [--flag...] <script>`: what every
+ * other way of starting the server (npm start, the e2e harness, the benchmarks) runs it with, so
+ * that they measure the process the image runs.
+ */
+export function nodeFlags(stage: FinalStage): string[] {
+  const cmd = stage.config.Cmd ?? []
+  const flags = cmd.slice(1, -1)
+  if (cmd[0] !== 'node' || cmd.length < 2 || !flags.every((f) => f.startsWith('--'))) {
+    throw new Error(`CMD must be ["node", "--flag", ..., "<script>"], not ${JSON.stringify(cmd)}`)
+  }
+  return flags
+}
+
+/** nodeFlags of the repository's Dockerfile. */
+export function dockerfileNodeFlags(dockerfile: string): string[] {
+  return nodeFlags(finalStage(readFileSync(dockerfile, 'utf8')))
+}
+
 function main(argv: string[]): void {
   const [file, what, ...rest] = argv.length > 0 && !['from', 'config', 'paths'].includes(argv[0] ?? '') ? argv : ['Dockerfile', ...argv]
   const stage = finalStage(readFileSync(file ?? 'Dockerfile', 'utf8'))

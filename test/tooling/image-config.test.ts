@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { parse } from 'yaml'
-import { finalStage, instructions, withBaseEnv, words } from '../../scripts/image-config.js'
+import { finalStage, nodeFlags, instructions, withBaseEnv, words } from '../../scripts/image-config.js'
 import { ROOT } from '../helpers/env.js'
 
 t.test('instructions: comments dropped, also inside a continuation; continuations joined', async (t) => {
@@ -97,9 +97,19 @@ t.test('the Dockerfile and the Deployment both installs run agree', async (t) =>
 
 t.test('ENV and CMD point at what the final stage COPYs', async (t) => {
   for (const name of ['HELM_BIN', 'PROMTOOL_BIN', 'CHART_PATH']) t.ok(copied.includes(env.get(name) ?? ''), `${name}=${env.get(name) ?? ''} is copied into the image`)
-  const script = dockerfile.config.Cmd?.[1] ?? ''
+  const script = dockerfile.config.Cmd?.at(-1) ?? ''
   t.equal(dockerfile.config.Cmd?.[0], 'node')
   t.ok(copied.some((p) => `${dockerfile.config.WorkingDir ?? ''}/${script}`.startsWith(`${p}/`)), `CMD's ${script} is under a copied directory`)
+})
+
+t.test('the server runs with the Node.js flags of the CMD wherever it is started', async (t) => {
+  const flags = nodeFlags(dockerfile)
+  t.ok(flags.some((f) => f.startsWith('--max-semi-space-size=')), 'the young generation is bounded (hook RSS, README "Performance")')
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+  t.equal(pkg.scripts.start, (dockerfile.config.Cmd ?? []).join(' '), 'npm start (make run) runs the CMD')
+  t.same(nodeFlags(finalStage('FROM x\nCMD ["node", "a.js"]\n')), [], 'no flags')
+  t.throws(() => nodeFlags(finalStage('FROM x\nCMD ["npm", "start"]\n')), /CMD must be \["node"/)
+  t.throws(() => nodeFlags(finalStage('FROM x\nCMD ["node", "x.js", "y.js"]\n')), /CMD must be/, 'only --flags between node and the script')
 })
 
 t.test('scripts/build-image.sh fills exactly the paths the final stage COPYs', async (t) => {
