@@ -47,7 +47,8 @@ export async function createServices(config: Config): Promise<AppServices> {
       cacheMaxEntries: config.cacheMaxEntries,
       cacheMaxBytes: config.cacheMaxBytes,
       concurrency: config.renderConcurrency,
-      maxQueue: config.renderMaxQueue
+      maxQueue: config.renderMaxQueue,
+      batchMax: config.renderBatchMax
     },
     metrics.observer
   )

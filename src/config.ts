@@ -19,6 +19,8 @@ export interface Config {
   cacheMaxBytes: number
   renderConcurrency: number
   renderMaxQueue: number
+  /** Most renders of one namespace in one helm run (1: no batches). */
+  renderBatchMax: number
   /**
    * One deadline per hook call, from its arrival, covering the wait in the render queue and the
    * render: past it the call is answered 429 (the render goes on and is cached for the retry).
@@ -87,6 +89,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cacheMaxBytes: int('RENDER_CACHE_BYTES', 64 * 1024 * 1024, 1024, 4 * 1024 * 1024 * 1024),
     renderConcurrency: int('RENDER_CONCURRENCY', Math.max(2, availableParallelism()), 1, 256),
     renderMaxQueue: int('RENDER_MAX_QUEUE', 256, 0, 100_000),
+    renderBatchMax: int('RENDER_BATCH_MAX', 16, 1, 64),
     hookDeadlineMs: int('HOOK_DEADLINE_MS', 9000, 100, 60_000),
     requestTimeoutMs: int('REQUEST_TIMEOUT_MS', 10_000, 100, 300_000),
     bodyLimitBytes: int('BODY_LIMIT_BYTES', DEFAULT_BODY_LIMIT, 1024, 256 * 1024 * 1024),

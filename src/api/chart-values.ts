@@ -78,7 +78,12 @@ export const ChartValues = Type.Object(
     tolerations: Type.Array(Type.Record(AnyKey, Type.Unknown()), { description: 'Omitted when empty.' }),
     affinity: Type.Record(AnyKey, Type.Unknown(), { description: 'The spec\'s affinity; its podAntiAffinity defaults to preferring a node per server.' }),
     config: Type.String({ description: 'The full prometheus.yml, generated or the spec\'s own, checked by promtool before it is rendered. Prometheus re-reads it every 30 s (auto-reload): no restart.', minLength: 1 }),
-    rules: Type.String({ description: 'The rules file (YAML text); empty: no rules file.' })
+    rules: Type.String({ description: 'The rules file (YAML text); empty: no rules file.' }),
+    global: Type.Optional(
+      Type.Record(AnyKey, Type.Unknown(), {
+        description: 'Helm\'s global values, which helm gives a chart rendered as a subchart: the hook renders several clusters in one helm run, each as an alias of this chart (src/render/batch.ts). The templates read none.'
+      })
+    )
   },
   {
     title: 'prometheus-cluster values (computed by prometheus-cluster-controller)',

@@ -1,13 +1,15 @@
 // Renders a cluster's children: helm template and the promtool checks run side by side, results are
 // cached by a digest of the chart and the values (bounded in memory), identical renders in flight
-// share one run, and the number of renders running at once is limited.
+// share one run, and the number of helm runs at once is limited. A render that gets a slot takes
+// the renders waiting behind it for the same namespace along, up to batchMax, into one helm run
+// (src/render/batch.ts): a burst of new clusters costs a few helm starts instead of one each.
 import { createHash } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
-import pLimit from 'p-limit'
 import { BusyError, HookError, isHookError } from '../core/errors.js'
 import type { PrometheusFiles } from '../core/prometheus-config.js'
 import type { ChartValues } from '../api/chart-values.js'
-import { helmTemplate, type HelmOptions } from './helm.js'
+import { splitBatchOutput, UmbrellaCharts } from './batch.js'
+import { helmTemplate, helmTemplateBatch, type HelmOptions } from './helm.js'
 import { parseChildren } from './parse.js'
 import { checkPrometheusFiles, type PromtoolOptions } from './promtool.js'
 import type { ProcessObserver } from './subprocess.js'
@@ -18,9 +20,12 @@ export interface RendererOptions {
   chartDigest: string
   cacheMaxEntries: number
   cacheMaxBytes: number
+  /** helm runs at once. */
   concurrency: number
   /** Renders allowed to wait for a slot; more fail with a BusyError. */
   maxQueue: number
+  /** Most renders in one helm run (1: one run per render). */
+  batchMax: number
 }
 
 export interface RenderObserver extends ProcessObserver {
@@ -50,6 +55,16 @@ interface Pending {
   waiting: { deadline: number }
 }
 
+/** A render waiting for a slot: its input is built once, when a batch is formed. */
+interface Job {
+  build: () => RenderInput
+  input?: { ok: true; value: RenderInput } | { ok: false; error: unknown }
+  waiting: { deadline: number }
+  resolve: (entry: Entry) => void
+}
+
+type Built = Job & { input: { ok: true; value: RenderInput } }
+
 const abandoned: Entry = { ok: false, error: new BusyError('every request waiting for this render has gone') }
 
 /** `result`, or a BusyError once `deadline` has passed. */
@@ -75,7 +90,13 @@ export class Renderer {
    * resources, image) leave that text as it was, and then need no promtool run.
    */
   private readonly verdicts: LRUCache<string, { ok: true } | { ok: false; error: HookError }>
-  private readonly limit: ReturnType<typeof pLimit>
+  /** promtool runs in flight by the same digest: clusters with the same text share one. */
+  private readonly checking = new Map<string, Promise<void>>()
+  private readonly umbrellas: UmbrellaCharts
+  /** Renders waiting for a slot, oldest first. */
+  private readonly queue: Job[] = []
+  /** helm runs (single or batched) in progress. */
+  private running = 0
   /** Renders running or waiting for a slot. */
   private outstanding = 0
 
@@ -89,7 +110,7 @@ export class Renderer {
       sizeCalculation: (entry) => (entry.ok ? entry.childrenJson.length : entry.error.message.length) + 1
     })
     this.verdicts = new LRUCache({ max: options.cacheMaxEntries })
-    this.limit = pLimit(options.concurrency)
+    this.umbrellas = new UmbrellaCharts(options.helm.chartPath)
   }
 
   /** The cache key: a digest of the chart and of everything the render input is computed from. */
@@ -126,7 +147,8 @@ export class Renderer {
         }
         this.outstanding++
         const waiting = { deadline }
-        const result = this.limit(() => (Date.now() < waiting.deadline ? this.renderUncached(build) : Promise.resolve(abandoned)))
+        let resolve: (entry: Entry) => void = () => undefined
+        const result = new Promise<Entry>((r) => (resolve = r))
           .then((result) => {
             // Cached before it leaves inFlight, so no request in between starts a second render.
             if (result.ok || (isHookError(result.error) && !result.error.transient)) this.cache.set(key, result)
@@ -138,6 +160,8 @@ export class Renderer {
           })
         pending = { result, waiting }
         this.inFlight.set(key, pending)
+        this.queue.push({ build, waiting, resolve })
+        this.pump()
       }
       entry = await withDeadline(pending.result, deadline)
     }
@@ -145,42 +169,138 @@ export class Renderer {
     return entry.childrenJson
   }
 
-  private async renderUncached(build: () => RenderInput): Promise<Entry> {
-    const started = performance.now()
-    let input: RenderInput
-    try {
-      input = build()
-    } catch (error) {
-      return this.failed(error, started)
+  /** Starts helm runs while there are slots and renders waiting. */
+  private pump(): void {
+    while (this.running < this.options.concurrency && this.queue.length > 0) {
+      const batch = this.takeBatch()
+      if (batch.length === 0) continue
+      this.running++
+      void this.renderJobs(batch).finally(() => {
+        this.running--
+        this.pump()
+      })
     }
+  }
+
+  /**
+   * The oldest waiting render and those behind it for the same namespace, up to batchMax. A render
+   * whose every caller has gone is dropped unstarted; one whose input cannot be built goes alone.
+   */
+  private takeBatch(): Job[] {
+    const now = Date.now()
+    const live = (job: Job): boolean => {
+      if (now < job.waiting.deadline) return true
+      job.resolve(abandoned)
+      return false
+    }
+    const head = this.queue.shift()
+    if (head === undefined || !live(head)) return []
+    const built = buildOf(head)
+    if (!built.ok) return [head]
+    const namespace = built.value.namespace
+    const batch: Job[] = [head]
+    for (let i = 0; i < this.queue.length && batch.length < this.options.batchMax; ) {
+      const job = this.queue[i] as Job
+      if (!live(job)) {
+        this.queue.splice(i, 1)
+      } else if (sameNamespace(buildOf(job), namespace)) {
+        this.queue.splice(i, 1)
+        batch.push(job)
+      } else {
+        i++
+      }
+    }
+    return batch
+  }
+
+  /** Renders the jobs, in one helm run when there are several, and resolves each. */
+  private async renderJobs(jobs: Job[]): Promise<void> {
+    const started = performance.now()
+    const [first] = jobs
+    if (jobs.length === 1 && first) {
+      first.resolve(await this.renderOne(first, started))
+      return
+    }
+    const built = jobs as Built[]
+    const inputs = built.map((job) => job.input.value)
+    const namespace = inputs[0]?.namespace ?? ''
+    const [helm, checks] = await Promise.all([
+      helmTemplateBatch(this.umbrellas.path(inputs.length), namespace, inputs.map((i) => i.values), this.options.helm, this.observer).then(
+        (output) => ({ ok: true as const, output }),
+        (error: unknown) => ({ ok: false as const, error })
+      ),
+      Promise.allSettled(inputs.map((input) => this.check(input.files)))
+    ])
+    if (!helm.ok) {
+      if (isHookError(helm.error) && !helm.error.transient) {
+        // A deterministic failure: which of the clusters caused it, only their own runs can say.
+        for (const job of built) job.resolve(await this.renderOne(job, performance.now()))
+        return
+      }
+      // helm missing, killed or too slow: the same for each of them, and tried again later.
+      for (const job of built) job.resolve(this.failed(helm.error, started))
+      return
+    }
+    let parts: string[]
+    try {
+      parts = splitBatchOutput(helm.output, inputs.length)
+    } catch (error) {
+      for (const job of built) job.resolve(this.failed(new HookError('RenderFailed', `helm's batch output: ${(error as Error).message}`), started))
+      return
+    }
+    built.forEach((job, i) => {
+      const check = checks[i]
+      try {
+        if (check?.status === 'rejected') throw check.reason
+        job.resolve(this.succeeded(parseChildren(parts[i] ?? '', job.input.value.statefulSetName), started))
+      } catch (error) {
+        job.resolve(this.failed(error, started))
+      }
+    })
+  }
+
+  private async renderOne(job: Job, started: number): Promise<Entry> {
+    const built = buildOf(job)
+    if (!built.ok) return this.failed(built.error, started)
+    const input = built.value
     const [helm, check] = await Promise.allSettled([helmTemplate(input.release, input.namespace, input.values, this.options.helm, this.observer), this.check(input.files)])
     try {
       if (check.status === 'rejected') throw check.reason
       if (helm.status === 'rejected') throw helm.reason
-      const childrenJson = JSON.stringify(parseChildren(helm.value, input.statefulSetName))
-      this.observer?.rendered((performance.now() - started) / 1000, 'ok')
-      return { ok: true, childrenJson }
+      return this.succeeded(parseChildren(helm.value, input.statefulSetName), started)
     } catch (error) {
       return this.failed(error, started)
     }
   }
 
-  /** Resolves when promtool accepts the files (asking it only for text it has not judged). */
+  /** Resolves when promtool accepts the files (asking it only for text it has not judged, once for renders that ask at the same time). */
   private async check(files: RenderInput['files']): Promise<void> {
     const key = createHash('sha256').update(files.config).update('\0').update(files.rules).digest('hex')
-    let verdict = this.verdicts.get(key)
+    const verdict = this.verdicts.get(key)
     this.observer?.check(verdict ? 'hit' : 'miss')
-    if (!verdict) {
-      try {
-        await checkPrometheusFiles(files, this.options.promtool, this.observer)
-        verdict = { ok: true }
-      } catch (error) {
-        if (!isHookError(error) || error.transient) throw error
-        verdict = { ok: false, error }
-      }
-      this.verdicts.set(key, verdict)
+    if (verdict) {
+      if (!verdict.ok) throw verdict.error
+      return
     }
-    if (!verdict.ok) throw verdict.error
+    let running = this.checking.get(key)
+    if (!running) {
+      running = checkPrometheusFiles(files, this.options.promtool, this.observer).then(
+        () => void this.verdicts.set(key, { ok: true }),
+        (error: unknown) => {
+          if (isHookError(error) && !error.transient) this.verdicts.set(key, { ok: false, error })
+          throw error
+        }
+      )
+      const cleared = () => void this.checking.delete(key)
+      running.then(cleared, cleared)
+      this.checking.set(key, running)
+    }
+    return running
+  }
+
+  private succeeded(children: unknown[], started: number): Entry {
+    this.observer?.rendered((performance.now() - started) / 1000, 'ok')
+    return { ok: true, childrenJson: JSON.stringify(children) }
   }
 
   private failed(error: unknown, started: number): Entry {
@@ -192,4 +312,25 @@ export class Renderer {
   get size(): number {
     return this.cache.size
   }
+
+  /** Removes the batch charts written under the temporary directory. */
+  dispose(): void {
+    this.umbrellas.dispose()
+  }
+}
+
+/** The job's input, built on first asking (a failure to build is kept as the render's result). */
+function buildOf(job: Job): NonNullable<Job['input']> {
+  if (job.input === undefined) {
+    try {
+      job.input = { ok: true, value: job.build() }
+    } catch (error) {
+      job.input = { ok: false, error }
+    }
+  }
+  return job.input
+}
+
+function sameNamespace(input: NonNullable<Job['input']>, namespace: string): boolean {
+  return input.ok && input.value.namespace === namespace
 }

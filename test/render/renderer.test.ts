@@ -35,6 +35,7 @@ async function renderer(over: Partial<RendererOptions> = {}, observer = counting
     cacheMaxBytes: 10_000_000,
     concurrency: 4,
     maxQueue: 100,
+    batchMax: 16,
     ...over
   }
   return { r: new Renderer(options, observer), observer }
