@@ -77,26 +77,3 @@ export interface SyncResponse {
 export interface FinalizeResponse extends SyncResponse {
   finalized: boolean
 }
-
-/** The body Metacontroller POSTs to the customize hook: the parent alone. */
-export const CustomizeRequest = Type.Object(
-  {
-    controller: Type.Optional(Type.Object({}, { additionalProperties: true })),
-    parent: Parent
-  },
-  { additionalProperties: true }
-)
-export type CustomizeRequest = Static<typeof CustomizeRequest>
-
-/** Objects Metacontroller should watch and send as `related` with every sync and finalize. */
-export const RelatedResourceRule = Type.Object({
-  apiVersion: Type.String(),
-  resource: Type.String(),
-  namespace: Type.String(),
-  names: Type.Array(Type.String())
-})
-export type RelatedResourceRule = Static<typeof RelatedResourceRule>
-
-/** The customize hook's response (v2 decodes it strictly: nothing else). */
-export const CustomizeResponse = Type.Object({ relatedResources: Type.Array(RelatedResourceRule) })
-export type CustomizeResponse = Static<typeof CustomizeResponse>

@@ -51,9 +51,7 @@ function statusInput(request: HookRequest, spec: PrometheusClusterSpec, deps: Re
     generation: parent.metadata.generation ?? 0,
     spec,
     previousConditions: previousConditions(parent.status),
-    // An orphaned StatefulSet of the cluster's name (not a child any more) is seen as a related
-    // object (the customize hook asks for it): its pods count until they are gone.
-    statefulSet: observedStatefulSet(request.children, owner) ?? observedStatefulSet(request.related ?? {}, owner),
+    statefulSet: observedStatefulSet(request.children, owner),
     now: deps.now(),
     promtool: deps.promtool
   }

@@ -1,11 +1,10 @@
-// POST /sync, /finalize and /customize: Metacontroller's CompositeController hooks. Each route
+// POST /sync and /finalize: Metacontroller's CompositeController hooks. Each route
 // declares its body schema through the TypeBox type provider; a body that fails it, and every
 // other error, is answered by src/plugins/error-handler.ts. Nothing here ever answers with a set
 // of children computed from partial knowledge.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { CustomizeRequest, CustomizeResponse, HookRequest } from '../api/hook-request.js'
+import { HookRequest } from '../api/hook-request.js'
 import { bodyValidator, validateSpec } from '../api/validate.js'
-import { relatedResources } from '../core/related.js'
 import type { HookMetrics } from '../plugins/metrics.js'
 import { answerJson } from './answer.js'
 import { finalize, sync, type ReconcileDeps } from './reconcile.js'
@@ -15,7 +14,7 @@ export interface HookRoutesOptions {
   metrics: HookMetrics
 }
 
-const HOOKS = ['sync', 'finalize', 'customize'] as const
+const HOOKS = ['sync', 'finalize'] as const
 
 export const hookRoutes: FastifyPluginAsyncTypebox<HookRoutesOptions> = async (app, { deps, metrics }) => {
   app.setValidatorCompiler(({ schema }) => bodyValidator(schema as Parameters<typeof bodyValidator>[0]))
@@ -42,9 +41,4 @@ export const hookRoutes: FastifyPluginAsyncTypebox<HookRoutesOptions> = async (a
       return reply.type('application/json; charset=utf-8').send(answerJson(answer))
     })
   }
-
-  app.post('/customize', { schema: { body: CustomizeRequest, response: { 200: CustomizeResponse } } }, async (request) => {
-    const { name, namespace } = request.body.parent.metadata
-    return { relatedResources: relatedResources({ name, namespace }) }
-  })
 }

@@ -56,13 +56,13 @@ async function rbacSnapshot(): Promise<string[]> {
 /** An HTTPS POST to the hook; resolves to the status code, rejects when no answer comes. */
 function post(url: string, tls: { ca: Buffer; cert?: Buffer; key?: Buffer }): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = httpsRequest(`${url}/customize`, { method: 'POST', ...tls, headers: { 'content-type': 'application/json' }, timeout: 5000 }, (res) => {
+    const req = httpsRequest(`${url}/finalize`, { method: 'POST', ...tls, headers: { 'content-type': 'application/json' }, timeout: 5000 }, (res) => {
       res.resume()
       res.on('end', () => resolve(res.statusCode ?? 0))
     })
     req.on('timeout', () => req.destroy(new Error('timeout')))
     req.on('error', reject)
-    req.end(JSON.stringify({ parent: { apiVersion: 'relaxdiego.com/v1alpha1', kind: 'PrometheusCluster', metadata: { name: 'x', namespace: NS } } }))
+    req.end(JSON.stringify({ parent: { apiVersion: 'relaxdiego.com/v1alpha1', kind: 'PrometheusCluster', metadata: { name: 'x', namespace: NS }, spec: {} }, children: {}, finalizing: true }))
   })
 }
 
