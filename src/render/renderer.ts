@@ -217,12 +217,24 @@ export class Renderer {
   private async renderJobs(jobs: Job[]): Promise<void> {
     const started = performance.now()
     const [first] = jobs
-    if (jobs.length === 1 && first) {
+    if (jobs.length > 1) {
+      const entries = await this.renderBatch(jobs as Built[], started).catch(() => undefined)
+      if (entries) {
+        jobs.forEach((job, i) => job.resolve(entries[i] ?? this.failed(new Error('no result'), started)))
+        return
+      }
+    } else if (first) {
       first.resolve(await this.renderOne(first, started))
       return
     }
-    const built = jobs as Built[]
-    const inputs = built.map((job) => job.input.value)
+    // The batch said nothing about its members (a deterministic helm failure: which of them caused
+    // it, only their own runs can say; or its output or its chart went wrong): each alone.
+    for (const job of jobs) job.resolve(await this.renderOne(job, performance.now()))
+  }
+
+  /** One helm run for `jobs` (all built, one namespace): each job's entry, or undefined when only separate runs can tell. */
+  private async renderBatch(jobs: Built[], started: number): Promise<Entry[] | undefined> {
+    const inputs = jobs.map((job) => job.input.value)
     const namespace = inputs[0]?.namespace ?? ''
     const [helm, checks] = await Promise.all([
       helmTemplateBatch(this.umbrellas.path(inputs.length), namespace, inputs.map((i) => i.values), this.options.helm, this.observer).then(
@@ -232,29 +244,18 @@ export class Renderer {
       Promise.allSettled(inputs.map((input) => this.check(input.files)))
     ])
     if (!helm.ok) {
-      if (isHookError(helm.error) && !helm.error.transient) {
-        // A deterministic failure: which of the clusters caused it, only their own runs can say.
-        for (const job of built) job.resolve(await this.renderOne(job, performance.now()))
-        return
-      }
+      if (isHookError(helm.error) && !helm.error.transient) return undefined
       // helm missing, killed or too slow: the same for each of them, and tried again later.
-      for (const job of built) job.resolve(this.failed(helm.error, started))
-      return
+      return jobs.map(() => this.failed(helm.error, started))
     }
-    let parts: string[]
-    try {
-      parts = splitBatchOutput(helm.output, inputs.length)
-    } catch (error) {
-      for (const job of built) job.resolve(this.failed(new HookError('RenderFailed', `helm's batch output: ${(error as Error).message}`), started))
-      return
-    }
-    built.forEach((job, i) => {
+    const parts = splitBatchOutput(helm.output, inputs.length)
+    return jobs.map((job, i) => {
       const check = checks[i]
       try {
         if (check?.status === 'rejected') throw check.reason
-        job.resolve(this.succeeded(parseChildren(parts[i] ?? '', job.input.value.statefulSetName), started))
+        return this.succeeded(parseChildren(parts[i] ?? '', job.input.value.statefulSetName), started)
       } catch (error) {
-        job.resolve(this.failed(error, started))
+        return this.failed(error, started)
       }
     })
   }

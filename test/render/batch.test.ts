@@ -118,6 +118,16 @@ t.test('stand-in helm killed by a signal in a batch: every render of it fails as
   t.equal(observer.counts['started:helm'], 3, 'not cached')
 })
 
+t.test('a batch chart that cannot be written (stand-in: its directory throws): each render alone, nothing lost', async (t) => {
+  const { r, observer } = await renderer()
+  ;(r as unknown as { umbrellas: { path(): string } }).umbrellas.path = () => {
+    throw new Error('EROFS: read-only file system')
+  }
+  const results = await Promise.all(['t1', 't2', 't3'].map((n) => r.render(...input(n, 'ns'))))
+  results.forEach((json, i) => t.match(JSON.parse(json), [{ metadata: { name: `promcluster-t${String(i + 1)}` } }]))
+  t.equal(observer.counts['started:helm'], 3, 'one helm run each')
+})
+
 t.test('splitBatchOutput: each document to the member its # Source line names', async (t) => {
   const output = ['---', '# Source: batch/charts/r1/templates/a.yaml', 'kind: A', '---', '# Source: batch/charts/r0/templates/b.yaml', 'kind: B', '---', '# Source: batch/charts/r1/templates/c.yaml', 'kind: C', ''].join('\n')
   t.same(splitBatchOutput(output, 2), ['---\n# Source: batch/charts/r0/templates/b.yaml\nkind: B\n', '---\n# Source: batch/charts/r1/templates/a.yaml\nkind: A\n---\n# Source: batch/charts/r1/templates/c.yaml\nkind: C\n'])
