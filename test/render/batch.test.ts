@@ -8,9 +8,8 @@ import { PrometheusClusterSpec } from '../../src/api/spec.js'
 import { validateSpec } from '../../src/api/validate.js'
 import { chartValues } from '../../src/core/values.js'
 import { batchValues, splitBatchOutput, umbrellaChartYaml, UmbrellaCharts } from '../../src/render/batch.js'
-import { chartDigest } from '../../src/render/chart-digest.js'
 import { Renderer, type RenderInput, type RenderObserver, type RendererOptions } from '../../src/render/renderer.js'
-import { CHART_PATH, HELM_BIN, PROMTOOL_BIN, ROOT, standIn } from '../helpers/env.js'
+import { CHART_PATH, rendererOptions, ROOT, standIn } from '../helpers/env.js'
 import { parentFrom } from '../helpers/requests.js'
 
 function counting(): RenderObserver & { counts: Record<string, number> } {
@@ -21,21 +20,8 @@ function counting(): RenderObserver & { counts: Record<string, number> } {
 
 async function renderer(over: Partial<RendererOptions> = {}) {
   const observer = counting()
-  const r = new Renderer(
-    {
-      helm: { helmBin: HELM_BIN, chartPath: CHART_PATH, kubeVersion: '1.35.0', timeoutMs: 8000 },
-      promtool: { promtoolBin: PROMTOOL_BIN, timeoutMs: 8000 },
-      chartDigest: await chartDigest(CHART_PATH),
-      cacheMaxEntries: 100,
-      cacheMaxBytes: 10_000_000,
-      // One slot: the first render starts alone, and every render asked for meanwhile waits for it.
-      concurrency: 1,
-      maxQueue: 100,
-      batchMax: 16,
-      ...over
-    },
-    observer
-  )
+  // One slot: the first render starts alone, and every render asked for meanwhile waits for it.
+  const r = new Renderer(await rendererOptions({ concurrency: 1, ...over }), observer)
   t.teardown(() => r.dispose())
   return { r, observer }
 }

@@ -2,9 +2,8 @@ import t from 'tap'
 import { Value } from '@sinclair/typebox/value'
 import { PrometheusClusterSpec } from '../../src/api/spec.js'
 import { chartValues } from '../../src/core/values.js'
-import { chartDigest } from '../../src/render/chart-digest.js'
 import { Renderer, type RenderInput, type RenderObserver, type RendererOptions } from '../../src/render/renderer.js'
-import { CHART_PATH, HELM_BIN, PROMTOOL_BIN, standIn } from '../helpers/env.js'
+import { CHART_PATH, rendererOptions, standIn } from '../helpers/env.js'
 
 function counting(): RenderObserver & { counts: Record<string, number>; running: number } {
   const counts: Record<string, number> = {}
@@ -27,18 +26,9 @@ function counting(): RenderObserver & { counts: Record<string, number>; running:
 }
 
 async function renderer(over: Partial<RendererOptions> = {}, observer = counting()) {
-  const options: RendererOptions = {
-    helm: { helmBin: HELM_BIN, chartPath: CHART_PATH, kubeVersion: '1.35.0', timeoutMs: 8000 },
-    promtool: { promtoolBin: PROMTOOL_BIN, timeoutMs: 8000 },
-    chartDigest: await chartDigest(CHART_PATH),
-    cacheMaxEntries: 100,
-    cacheMaxBytes: 10_000_000,
-    concurrency: 4,
-    maxQueue: 100,
-    batchMax: 16,
-    ...over
-  }
-  return { r: new Renderer(options, observer), observer }
+  const r = new Renderer(await rendererOptions(over), observer)
+  t.teardown(() => r.dispose())
+  return { r, observer }
 }
 
 function input(name: string, spec: Record<string, unknown> = {}) {
