@@ -7,8 +7,6 @@ import type { FastifyInstance } from 'fastify'
 import { ROOT } from '../../harness/root.js'
 import { buildApp } from '../../src/app.js'
 import { loadConfig, type Config } from '../../src/config.js'
-import { chartDigest } from '../../src/render/chart-digest.js'
-import type { RendererOptions } from '../../src/render/renderer.js'
 
 export { ROOT }
 export const HELM_BIN = process.env.HELM_BIN ?? 'helm'
@@ -45,17 +43,3 @@ export async function failingHelm(): Promise<[reason: string, env: Record<string
   ]
 }
 
-/** Renderer options against the real helm and promtool, with small bounds; `over` replaces any of them. */
-export async function rendererOptions(over: Partial<RendererOptions> = {}): Promise<RendererOptions> {
-  return {
-    helm: { helmBin: HELM_BIN, chartPath: CHART_PATH, kubeVersion: '1.35.0', timeoutMs: 8000 },
-    promtool: { promtoolBin: PROMTOOL_BIN, timeoutMs: 8000 },
-    chartDigest: await chartDigest(CHART_PATH),
-    cacheMaxEntries: 100,
-    cacheMaxBytes: 10_000_000,
-    concurrency: 4,
-    maxQueue: 100,
-    batchMax: 16,
-    ...over
-  }
-}

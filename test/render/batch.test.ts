@@ -8,22 +8,14 @@ import { PrometheusClusterSpec } from '../../src/api/spec.js'
 import { validateSpec } from '../../src/api/validate.js'
 import { chartValues } from '../../src/core/values.js'
 import { batchValues, splitBatchOutput, umbrellaChartYaml, UmbrellaCharts } from '../../src/render/batch.js'
-import { Renderer, type RenderInput, type RenderObserver, type RendererOptions } from '../../src/render/renderer.js'
-import { CHART_PATH, rendererOptions, ROOT, standIn } from '../helpers/env.js'
+import type { RenderInput, RendererOptions } from '../../src/render/renderer.js'
+import { CHART_PATH, ROOT, standIn } from '../helpers/env.js'
+import { testRenderer } from '../helpers/renderer.js'
 import { parentFrom } from '../helpers/requests.js'
 
-function counting(): RenderObserver & { counts: Record<string, number> } {
-  const counts: Record<string, number> = {}
-  const bump = (k: string) => (counts[k] = (counts[k] ?? 0) + 1)
-  return { counts, cache: () => undefined, check: (o) => bump(`check:${o}`), rendered: (_s, o) => bump(`render:${o}`), started: (tool) => bump(`started:${tool}`), exited: () => undefined }
-}
-
 async function renderer(over: Partial<RendererOptions> = {}) {
-  const observer = counting()
   // One slot: the first render starts alone, and every render asked for meanwhile waits for it.
-  const r = new Renderer(await rendererOptions({ concurrency: 1, ...over }), observer)
-  t.teardown(() => r.dispose())
-  return { r, observer }
+  return testRenderer((fn) => t.teardown(fn), { concurrency: 1, ...over })
 }
 
 type Input = readonly [identity: string, build: () => RenderInput]

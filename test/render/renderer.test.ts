@@ -2,33 +2,12 @@ import t from 'tap'
 import { Value } from '@sinclair/typebox/value'
 import { PrometheusClusterSpec } from '../../src/api/spec.js'
 import { chartValues } from '../../src/core/values.js'
-import { Renderer, type RenderInput, type RenderObserver, type RendererOptions } from '../../src/render/renderer.js'
-import { CHART_PATH, rendererOptions, standIn } from '../helpers/env.js'
+import type { RenderInput, RendererOptions } from '../../src/render/renderer.js'
+import { CHART_PATH, standIn } from '../helpers/env.js'
+import { testRenderer, type CountingObserver } from '../helpers/renderer.js'
 
-function counting(): RenderObserver & { counts: Record<string, number>; running: number } {
-  const counts: Record<string, number> = {}
-  const bump = (k: string) => (counts[k] = (counts[k] ?? 0) + 1)
-  const o = {
-    counts,
-    running: 0,
-    cache: (outcome: string) => bump(`cache:${outcome}`),
-    check: (outcome: string) => bump(`check:${outcome}`),
-    rendered: (_s: number, outcome: string) => bump(`render:${outcome}`),
-    started: (tool: string) => {
-      bump(`started:${tool}`)
-      o.running++
-    },
-    exited: () => {
-      o.running--
-    }
-  }
-  return o
-}
-
-async function renderer(over: Partial<RendererOptions> = {}, observer = counting()) {
-  const r = new Renderer(await rendererOptions(over), observer)
-  t.teardown(() => r.dispose())
-  return { r, observer }
+async function renderer(over: Partial<RendererOptions> = {}, observer?: CountingObserver) {
+  return testRenderer((fn) => t.teardown(fn), over, observer)
 }
 
 function input(name: string, spec: Record<string, unknown> = {}) {
