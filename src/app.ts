@@ -48,7 +48,8 @@ export async function createServices(config: Config): Promise<AppServices> {
       cacheMaxBytes: config.cacheMaxBytes,
       concurrency: config.renderConcurrency,
       maxQueue: config.renderMaxQueue,
-      batchMax: config.renderBatchMax
+      batchMax: config.renderBatchMax,
+      batchWaitMs: config.renderBatchWaitMs
     },
     metrics.observer
   )

@@ -21,6 +21,8 @@ export interface Config {
   renderMaxQueue: number
   /** Most renders of one namespace in one helm run (1: no batches). */
   renderBatchMax: number
+  /** In a burst, the least time between two helm starts while fewer than renderBatchMax renders wait (0: none). */
+  renderBatchWaitMs: number
   /**
    * One deadline per hook call, from its arrival, covering the wait in the render queue and the
    * render: past it the call is answered 429 (the render goes on and is cached for the retry).
@@ -90,6 +92,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     renderConcurrency: int('RENDER_CONCURRENCY', Math.max(2, availableParallelism()), 1, 256),
     renderMaxQueue: int('RENDER_MAX_QUEUE', 256, 0, 100_000),
     renderBatchMax: int('RENDER_BATCH_MAX', 16, 1, 64),
+    renderBatchWaitMs: int('RENDER_BATCH_WAIT_MS', 400, 0, 2000),
     hookDeadlineMs: int('HOOK_DEADLINE_MS', 9000, 100, 60_000),
     requestTimeoutMs: int('REQUEST_TIMEOUT_MS', 10_000, 100, 300_000),
     bodyLimitBytes: int('BODY_LIMIT_BYTES', DEFAULT_BODY_LIMIT, 1024, 256 * 1024 * 1024),

@@ -3,6 +3,8 @@
 // share one run, and the number of helm runs at once is limited. A render that gets a slot takes
 // the renders waiting behind it for the same namespace along, up to batchMax, into one helm run
 // (src/render/batch.ts): a burst of new clusters costs a few helm starts instead of one each.
+// A render that finds no other render under way starts at once; renders that come while others
+// are under way gather: helm runs then start at most one per batchWaitMs, unless batchMax wait.
 import { createHash } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
 import { BusyError, HookError, isHookError } from '../core/errors.js'
@@ -26,6 +28,12 @@ export interface RendererOptions {
   maxQueue: number
   /** Most renders in one helm run (1: one run per render). */
   batchMax: number
+  /**
+   * While renders are under way, the least time between the starts of two helm runs when fewer
+   * than batchMax renders wait (0: a run starts whenever a slot is free). A render that finds no
+   * other render running or waiting is never delayed.
+   */
+  batchWaitMs: number
 }
 
 export interface RenderObserver extends ProcessObserver {
@@ -99,6 +107,10 @@ export class Renderer {
   private running = 0
   /** Renders running or waiting for a slot. */
   private outstanding = 0
+  /** When the last helm run started (performance.now()). */
+  private lastStart = Number.NEGATIVE_INFINITY
+  /** The pump waiting for batchWaitMs to pass since the last start. */
+  private delayed: NodeJS.Timeout | undefined
 
   constructor(
     private readonly options: RendererOptions,
@@ -145,6 +157,7 @@ export class Renderer {
         if (this.outstanding >= this.options.concurrency + this.options.maxQueue) {
           throw new BusyError(`${this.outstanding - this.options.concurrency} renders are already waiting; try again shortly`)
         }
+        const alone = this.outstanding === 0
         this.outstanding++
         const waiting = { deadline }
         let resolve: (entry: Entry) => void = () => undefined
@@ -161,7 +174,7 @@ export class Renderer {
         pending = { result, waiting }
         this.inFlight.set(key, pending)
         this.queue.push({ build, waiting, resolve })
-        this.pump()
+        this.pump(alone)
       }
       entry = await withDeadline(pending.result, deadline)
     }
@@ -169,16 +182,33 @@ export class Renderer {
     return entry.childrenJson
   }
 
-  /** Starts helm runs while there are slots and renders waiting. */
-  private pump(): void {
+  /**
+   * Starts helm runs while there are slots and renders waiting: at once for a render that came
+   * `alone`, when batchMax renders wait, or when batchWaitMs has passed since the last start;
+   * otherwise when it will have.
+   */
+  private pump(alone = false): void {
     while (this.running < this.options.concurrency && this.queue.length > 0) {
+      const wait = this.lastStart + this.options.batchWaitMs - performance.now()
+      if (!alone && wait > 0 && this.queue.length < this.options.batchMax) {
+        this.delayed ??= setTimeout(() => {
+          this.delayed = undefined
+          this.pump()
+        }, wait)
+        return
+      }
       const batch = this.takeBatch()
       if (batch.length === 0) continue
+      this.lastStart = performance.now()
       this.running++
       void this.renderJobs(batch).finally(() => {
         this.running--
         this.pump()
       })
+    }
+    if (this.queue.length === 0 && this.delayed !== undefined) {
+      clearTimeout(this.delayed)
+      this.delayed = undefined
     }
   }
 

@@ -37,6 +37,7 @@ export async function rendererOptions(over: Partial<RendererOptions> = {}): Prom
     concurrency: 4,
     maxQueue: 100,
     batchMax: 16,
+    batchWaitMs: 0,
     ...over
   }
 }

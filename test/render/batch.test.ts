@@ -129,3 +129,39 @@ t.test('the umbrella chart: one aliased dependency per member, values under the 
   charts.dispose()
   t.notOk(existsSync(dir))
 })
+
+t.test('batchWaitMs: renders asked for soon after a helm start gather into one run, though slots are free', async (t) => {
+  const names = ['w-0', 'w-1', 'w-2', 'w-3']
+  const run = async (batchWaitMs: number) => {
+    const { r, observer } = await renderer({ concurrency: 4, batchWaitMs })
+    const results = Promise.all(names.map((n) => r.render(...input(n, 'ns'))))
+    const startedAtOnce = observer.counts['started:helm']
+    const children = await results
+    return { startedAtOnce, runs: observer.counts['started:helm'], children }
+  }
+  const without = await run(0)
+  t.equal(without.startedAtOnce, 4, 'no wait: each render takes a free slot at once')
+  t.equal(without.runs, 4)
+  const waited = await run(1000)
+  t.equal(waited.startedAtOnce, 1, 'the first render after a quiet spell starts at once; the others wait')
+  t.equal(waited.runs, 2, 'the other three share one run')
+  t.same(waited.children, without.children, 'the same children either way')
+})
+
+t.test('batchWaitMs: a full batch starts without waiting, and a render that finds none under way starts at once', async (t) => {
+  const { r, observer } = await renderer({ concurrency: 4, batchMax: 3, batchWaitMs: 60_000 })
+  const first = r.render(...input('q-0', 'ns'))
+  t.equal(observer.counts['started:helm'], 1, 'the first starts at once')
+  const more = ['q-1', 'q-2'].map((n) => r.render(...input(n, 'ns')))
+  t.equal(observer.counts['started:helm'], 1, 'two waiting: fewer than batchMax, so they wait')
+  more.push(r.render(...input('q-3', 'ns')))
+  t.equal(observer.counts['started:helm'], 2, 'the third makes batchMax: their run starts at once')
+  await Promise.all([first, ...more])
+  // Well within batchWaitMs of the last start, but nothing is under way: one after another, as a
+  // single Metacontroller worker asks, each starts at once.
+  for (const name of ['q-4', 'q-5']) {
+    const next = r.render(...input(name, 'ns'))
+    t.equal(observer.counts['started:helm'], name === 'q-4' ? 3 : 4, `${name} starts at once`)
+    t.match(JSON.parse(await next), [{ metadata: { name: `promcluster-${name}` } }])
+  }
+})
