@@ -1,5 +1,6 @@
 // What the tests run against: the real helm and promtool installed by scripts/install-tools.sh
 // (make dependencies puts them on PATH and in HELM_BIN / PROMTOOL_BIN).
+import { rmSync } from 'node:fs'
 import { mkdtemp, writeFile, chmod } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -22,12 +23,19 @@ export async function testApp(overrides: Record<string, string> = {}): Promise<F
   return buildApp({ config: testConfig(overrides), logger: false, now: () => FIXED_NOW })
 }
 
+/** The stand-ins' directories, removed when the test process exits. */
+const standInDirs = new Set<string>()
+process.once('exit', () => {
+  for (const dir of standInDirs) rmSync(dir, { recursive: true, force: true })
+})
+
 /**
  * A stand-in executable for failure tests: real helm cannot be made to hang or crash on demand,
  * so these tests (named "stand-in") use a small shell script in its place.
  */
 export async function standIn(name: string, script: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'pcc-standin-'))
+  standInDirs.add(dir)
   const path = join(dir, name)
   await writeFile(path, `#!/bin/sh\n${script}\n`)
   await chmod(path, 0o755)
