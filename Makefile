@@ -106,8 +106,9 @@ image-base: dependencies ## Make the Debian base of the hook's image with mmdebs
 	scripts/build-image.sh --base >/dev/null
 
 .PHONY: e2e
-e2e: dependencies e2e-tools node-tools image-base ## The seed's journey (kwok node), real Prometheus pods and the install from images (real node), prometheus-operator beside it, against a local control plane
+e2e: dependencies e2e-tools node-tools image-base ## The seed's journey (kwok node), real Prometheus pods and the install from images (real node), prometheus-operator beside it, against a local control plane; then the 100-cluster benchmark
 	npm run e2e
+	BENCH_CLUSTERS=100 BENCH_METACONTROLLER=recommended npm run bench:e2e
 
 .PHONY: demo
 demo: dependencies ## A local cluster with Metacontroller and the hook, examples/simple.yaml applied; Ctrl-C cleans up
