@@ -143,7 +143,8 @@ try {
     spec: {}
   }))
   const before = await snapshot()
-  const generatorBefore = generatorCpu()
+  // The load generator: this process (creating, watching) and the kubectl processes it waited for.
+  const generatorBefore = cpu(process.pid)
   const profiles = PROFILE_DIR === undefined ? Promise.resolve() : profile(PROFILE_DIR)
   const started = performance.now()
   if (CREATE === 'api') {
@@ -178,7 +179,7 @@ try {
   }
   proms.stop()
   statefulSets.stop()
-  const generator = generatorCpu()
+  const generator = cpu(process.pid)
   const converged = await snapshot()
   await profiles
 
@@ -249,11 +250,6 @@ try {
   await hook.stop()
   await cluster.stop()
   await certificates.remove()
-}
-
-/** CPU seconds of this process (creating, watching) and of the kubectl processes it waited for. */
-function generatorCpu(): { self: number; children: number } {
-  return cpu(process.pid)
 }
 
 /** POSTs every object to `collection`, `concurrency` requests at a time on kept-alive connections. */

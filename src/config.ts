@@ -21,7 +21,7 @@ export interface Config {
   renderMaxQueue: number
   /** Most renders of one namespace in one helm run (1: no batches). */
   renderBatchMax: number
-  /** In a burst, the least time between two helm starts while fewer than renderBatchMax renders wait (0: none). */
+  /** While renders are under way, the least time between two helm starts when fewer than renderBatchMax renders wait (0: none). */
   renderBatchWaitMs: number
   /**
    * One deadline per hook call, from its arrival, covering the wait in the render queue and the
